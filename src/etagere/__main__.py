@@ -1,0 +1,5 @@
+"""``python -m etagere`` runs the CLI."""
+
+from etagere.cli.main import main
+
+main()

@@ -1,0 +1,97 @@
+"""``etagere admin``: manage organizations, workspaces, users and API keys."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from etagere.cli.options import build_settings, emit, store_options
+from etagere.cli.serve import open_database
+from etagere.domain.errors import DomainError
+from etagere.domain.identity import IdentityService
+
+
+@click.group()
+def admin() -> None:
+    """Manage identities directly in the metadata store."""
+
+
+def _run(as_json: bool, flags: dict[str, Any], action: Callable[[IdentityService], tuple[dict[str, Any], str]]) -> None:
+    db = open_database(build_settings(**flags))
+    try:
+        data, text = action(IdentityService(db))
+    except DomainError as exc:
+        emit(as_json, {"error": exc.code, "detail": exc.message}, f"error: {exc.message}")
+        sys.exit(1)
+    finally:
+        db.close()
+    emit(as_json, data, text)
+
+
+@admin.command("create-org")
+@click.argument("name")
+@store_options
+def create_org(name: str, as_json: bool, **flags: Any) -> None:
+    """Create an organization."""
+
+    def action(svc: IdentityService) -> tuple[dict[str, Any], str]:
+        org = svc.create_organization(name)
+        return {"id": org.id, "name": org.name}, f"organization {org.name} {org.id}"
+
+    _run(as_json, flags, action)
+
+
+@admin.command("create-workspace")
+@click.option("--org", "org", required=True, help="Organization id or name.")
+@click.argument("name")
+@store_options
+def create_workspace(org: str, name: str, as_json: bool, **flags: Any) -> None:
+    """Create a workspace in an organization."""
+
+    def action(svc: IdentityService) -> tuple[dict[str, Any], str]:
+        ws = svc.create_workspace(org, name)
+        data = {"id": ws.id, "name": ws.name, "org_id": ws.org_id}
+        return data, f"workspace {ws.name} {ws.id}"
+
+    _run(as_json, flags, action)
+
+
+@admin.command("create-user")
+@click.option("--org", "org", required=True, help="Organization id or name.")
+@click.option("--workspace", default=None, help="Workspace (id or name) to add the user to.")
+@click.argument("email")
+@store_options
+def create_user(org: str, workspace: str | None, email: str, as_json: bool, **flags: Any) -> None:
+    """Create a user, optionally as a member of a workspace."""
+
+    def action(svc: IdentityService) -> tuple[dict[str, Any], str]:
+        user = svc.create_user(org, email, workspace)
+        data = {"id": user.id, "email": user.email, "org_id": user.org_id}
+        return data, f"user {user.email} {user.id}"
+
+    _run(as_json, flags, action)
+
+
+@admin.command("create-key")
+@click.option("--user", "user", required=True, help="User id or e-mail.")
+@click.option("--workspace", default=None, help="Workspace the key acts in (id or name).")
+@click.option("--name", default="default", show_default=True, help="A label for the key.")
+@store_options
+def create_key(user: str, workspace: str | None, name: str, as_json: bool, **flags: Any) -> None:
+    """Create an API key; the key is printed once and stored only as a hash."""
+
+    def action(svc: IdentityService) -> tuple[dict[str, Any], str]:
+        issued = svc.create_key(user, workspace, name)
+        data = {
+            "id": issued.key.id,
+            "key": issued.secret,
+            "user_id": issued.key.user_id,
+            "workspace_id": issued.key.workspace_id,
+            "name": issued.key.name,
+        }
+        return data, f"{issued.secret}\n(key id {issued.key.id}; shown once, store it now)"
+
+    _run(as_json, flags, action)

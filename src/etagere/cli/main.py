@@ -1,0 +1,23 @@
+"""The ``etagere`` command: ``serve``, ``admin ...`` (and later ``worker``, ``mcp``)."""
+
+from __future__ import annotations
+
+import click
+
+import etagere
+from etagere.cli.admin import admin
+from etagere.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(etagere.__version__, prog_name="etagere")
+def cli() -> None:
+    """etagere: document libraries for AI agents, speaking the Mistral Libraries API."""
+
+
+cli.add_command(serve)
+cli.add_command(admin)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,34 @@
+"""The one door to library data: (caller, library id, needed role) -> library, or an error.
+
+Every route, search, signed URL and agent tool obtains a library through ``require_library``.
+Callers without any access get ``NotFound`` (a library's existence is never revealed);
+callers whose role is too low get ``Forbidden``.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from etagere.domain.errors import Forbidden, NotFound
+from etagere.domain.model import Caller, LibraryView, Role
+from etagere.storage.metadata import libraries as library_store
+
+_ACTION_NAMES = {Role.VIEWER: "read", Role.EDITOR: "edit", Role.OWNER: "manage"}
+
+
+def require_library(
+    conn: Connection, caller: Caller, library_id: UUID, needed: Role, *, for_update: bool = False
+) -> LibraryView:
+    """The library as the caller sees it, if the caller holds at least ``needed`` on it."""
+    found = library_store.library_with_role(conn, caller, library_id, for_update=for_update)
+    if found is None or found[1] is None:
+        raise NotFound(f"Library {library_id} not found")
+    library, role = found
+    if role < needed:
+        raise Forbidden(
+            f"Your role on library {library_id} is {role.name.title()}; "
+            f"{needed.name.title()} is needed to {_ACTION_NAMES[needed]} it"
+        )
+    return LibraryView(library=library, role=role)

@@ -1,0 +1,54 @@
+"""Domain errors: a stable code and a message, never an HTTP status.
+
+The HTTP layer owns the mapping from these classes to status codes (``etagere.http.errors``).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(DomainError):
+    """No credentials, or credentials that match no active API key."""
+
+    code = "unauthenticated"
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the caller may not know that it exists."""
+
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """The caller can see the thing but its role is too low for the action."""
+
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The action clashes with the current state (duplicate name, last owner...)."""
+
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    """Input that passed wire validation but breaks a domain rule.
+
+    ``location`` names the offending field the way FastAPI does (``("query", "page_token")``),
+    so that the HTTP layer can answer with the same 422 body as schema validation.
+    """
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, location: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.location = location

@@ -1,0 +1,1 @@
+"""Pydantic models of request and response bodies, field for field as the mistralai SDK."""

@@ -1,0 +1,83 @@
+"""Wire models of ``/v1/libraries`` (SDK models ``Library``, ``CreateLibraryRequest``...)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from etagere.domain.model import LibraryView
+
+MIN_CHUNK_SIZE = 256
+MAX_CHUNK_SIZE = 32_768
+
+
+class LibraryOut(BaseModel):
+    """A library; every field the SDK marks required is present, deprecated ones as null."""
+
+    id: UUID
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    owner_id: UUID | None
+    owner_type: Literal["User", "Workspace"]
+    total_size: int
+    nb_documents: int
+    chunk_size: int | None
+    emoji: str | None = None
+    description: str | None = None
+    generated_description: str | None = None
+    explicit_user_members_count: int | None = None
+    explicit_workspace_members_count: int | None = None
+    org_sharing_role: str | None = None
+    generated_name: str | None = None
+
+    @classmethod
+    def from_view(cls, view: LibraryView) -> LibraryOut:
+        lib = view.library
+        return cls(
+            id=lib.id,
+            name=lib.name,
+            created_at=lib.created_at,
+            updated_at=lib.updated_at,
+            owner_id=lib.owner_id,
+            owner_type=lib.owner_type.value,
+            total_size=lib.total_size,
+            nb_documents=lib.nb_documents,
+            chunk_size=lib.chunk_size,
+            description=lib.description,
+            explicit_user_members_count=0,
+            explicit_workspace_members_count=0,
+        )
+
+
+class PaginationInfo(BaseModel):
+    total_items: int
+    total_pages: int
+    current_page: int
+    page_size: int
+    has_more: bool
+
+
+class ListLibrariesOut(BaseModel):
+    data: list[LibraryOut]
+    pagination: PaginationInfo | None = None
+    next_page_token: str | None = None
+
+
+class CreateLibraryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=500, pattern=r"\S")
+    description: str | None = Field(default=None, max_length=10_000)
+    chunk_size: int | None = Field(default=None, ge=MIN_CHUNK_SIZE, le=MAX_CHUNK_SIZE)
+    owner_type: Literal["User", "Workspace"] | None = None
+
+
+class UpdateLibraryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"\S")
+    description: str | None = Field(default=None, max_length=10_000)

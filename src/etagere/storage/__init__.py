@@ -1,0 +1,1 @@
+"""Where data lives: the metadata store (SQLite or PostgreSQL) and, later, the blob store."""

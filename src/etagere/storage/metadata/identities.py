@@ -1,0 +1,132 @@
+"""Organizations, workspaces, users and API keys in the metadata store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from etagere.domain.model import ApiKey, Caller, Organization, User, Workspace
+from etagere.storage.metadata.schema import (
+    api_keys,
+    organizations,
+    users,
+    workspace_members,
+    workspaces,
+)
+
+
+def insert_organization(conn: Connection, org: Organization) -> None:
+    conn.execute(organizations.insert().values(id=org.id, name=org.name, created_at=org.created_at))
+
+
+def insert_workspace(conn: Connection, ws: Workspace) -> None:
+    conn.execute(
+        workspaces.insert().values(
+            id=ws.id, org_id=ws.org_id, name=ws.name, created_at=ws.created_at
+        )
+    )
+
+
+def insert_user(conn: Connection, user: User) -> None:
+    conn.execute(
+        users.insert().values(
+            id=user.id, org_id=user.org_id, email=user.email, created_at=user.created_at
+        )
+    )
+
+
+def insert_membership(conn: Connection, workspace_id: UUID, user_id: UUID, at: datetime) -> None:
+    conn.execute(
+        workspace_members.insert().values(workspace_id=workspace_id, user_id=user_id, created_at=at)
+    )
+
+
+def insert_api_key(conn: Connection, key: ApiKey, key_hash: str) -> None:
+    conn.execute(
+        api_keys.insert().values(
+            id=key.id,
+            user_id=key.user_id,
+            workspace_id=key.workspace_id,
+            name=key.name,
+            prefix=key.prefix,
+            key_hash=key_hash,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )
+    )
+
+
+def count_organizations(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(organizations)).scalar_one())
+
+
+def find_organization(conn: Connection, ref: str) -> Organization | None:
+    """An organization by id or by name."""
+    row = conn.execute(sa.select(organizations).where(_id_or(organizations.c.name, ref))).first()
+    return Organization(**row._mapping) if row else None
+
+
+def find_workspace(conn: Connection, org_id: UUID, ref: str) -> Workspace | None:
+    """A workspace of ``org_id`` by id or by name."""
+    query = sa.select(workspaces).where(
+        workspaces.c.org_id == org_id, _id_or(workspaces.c.name, ref)
+    )
+    row = conn.execute(query).first()
+    return Workspace(**row._mapping) if row else None
+
+
+def find_user(conn: Connection, ref: str, org_id: UUID | None = None) -> list[User]:
+    """Users matching an id or an e-mail address (e-mails are unique per organization only)."""
+    query = sa.select(users).where(_id_or(users.c.email, ref))
+    if org_id is not None:
+        query = query.where(users.c.org_id == org_id)
+    return [User(**row._mapping) for row in conn.execute(query)]
+
+
+def user_workspaces(conn: Connection, user_id: UUID) -> list[Workspace]:
+    query = (
+        sa.select(workspaces)
+        .join(workspace_members, workspace_members.c.workspace_id == workspaces.c.id)
+        .where(workspace_members.c.user_id == user_id)
+        .order_by(workspaces.c.created_at)
+    )
+    return [Workspace(**row._mapping) for row in conn.execute(query)]
+
+
+def is_member(conn: Connection, workspace_id: UUID, user_id: UUID) -> bool:
+    query = sa.select(workspace_members.c.user_id).where(
+        workspace_members.c.workspace_id == workspace_id, workspace_members.c.user_id == user_id
+    )
+    return conn.execute(query).first() is not None
+
+
+def caller_for_key_hash(conn: Connection, key_hash: str) -> Caller | None:
+    """The identity behind an active (not revoked) key whose user still belongs to its workspace."""
+    query = (
+        sa.select(api_keys.c.id, api_keys.c.user_id, api_keys.c.workspace_id, users.c.org_id)
+        .join(users, users.c.id == api_keys.c.user_id)
+        .join(
+            workspace_members,
+            sa.and_(
+                workspace_members.c.workspace_id == api_keys.c.workspace_id,
+                workspace_members.c.user_id == api_keys.c.user_id,
+            ),
+        )
+        .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    return Caller(user_id=row.user_id, org_id=row.org_id, workspace_id=row.workspace_id, key_id=row.id)
+
+
+def _id_or(column: sa.ColumnElement[str], ref: str) -> sa.ColumnElement[bool]:
+    """Match ``ref`` as the row's UUID when it parses as one, else against ``column``."""
+    table = column.table
+    try:
+        return sa.or_(table.c.id == UUID(ref), column == ref)  # type: ignore[attr-defined]
+    except ValueError:
+        return column == ref
