@@ -36,9 +36,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[StoreLocation]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreLocation]:
     """A fresh, empty metadata store location on each backend."""
     if request.param == "sqlite":
         yield StoreLocation(data_dir=tmp_path / "data")

@@ -44,3 +44,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'etagere.db').resolve()}"
+
+
+def settings_reference() -> str:
+    """The README's settings table, generated from ``Settings`` (a test keeps them equal)."""
+    rows = ["| Environment variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "unset" if default is None else f"`{default}`"
+        rows.append(f"| `ETAGERE_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)

@@ -38,9 +38,11 @@ class StoreLocation:
         return flags
 
 
-def run_cli(store: StoreLocation, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    store: StoreLocation | None, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run ``etagere ARGS`` against ``store`` (the CLI contract is part of what is tested)."""
-    cmd = [sys.executable, "-m", "etagere", *args, *store.flags()]
+    cmd = [sys.executable, "-m", "etagere", *args, *(store.flags() if store else [])]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_env())
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -84,8 +86,15 @@ class EtagereServer:
     def start(self, extra_env: dict[str, str] | None = None) -> EtagereServer:
         self.store.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
-            sys.executable, "-m", "etagere", "serve", "--host", "127.0.0.1",
-            "--port", str(self.port), *self.store.flags(),
+            sys.executable,
+            "-m",
+            "etagere",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            *self.store.flags(),
         ]
         env = _env({"ETAGERE_API_KEY": self.api_key, **(extra_env or {})})
         with self.log_path.open("ab") as log:
@@ -119,13 +128,15 @@ class EtagereServer:
         if org is None:
             org = admin(self.store, "create-org", "org-" + secrets.token_hex(4))["name"]
         if workspace is None:
-            workspace = admin(self.store, "create-workspace", "--org", org,
-                              "ws-" + secrets.token_hex(4))["name"]
+            workspace = admin(
+                self.store, "create-workspace", "--org", org, "ws-" + secrets.token_hex(4)
+            )["name"]
         email = f"user-{secrets.token_hex(4)}@example.com"
         user = admin(self.store, "create-user", "--org", org, "--workspace", workspace, email)
         key = admin(self.store, "create-key", "--user", user["id"], "--workspace", workspace)
-        return Identity(org=org, workspace=workspace, user_id=user["id"], email=email,
-                        key=key["key"])
+        return Identity(
+            org=org, workspace=workspace, user_id=user["id"], email=email, key=key["key"]
+        )
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S

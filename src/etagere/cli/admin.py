@@ -19,7 +19,10 @@ def admin() -> None:
     """Manage identities directly in the metadata store."""
 
 
-def _run(as_json: bool, flags: dict[str, Any], action: Callable[[IdentityService], tuple[dict[str, Any], str]]) -> None:
+Action = Callable[[IdentityService], tuple[dict[str, Any], str]]
+
+
+def _run(as_json: bool, flags: dict[str, Any], action: Action) -> None:
     db = open_database(build_settings(**flags))
     try:
         data, text = action(IdentityService(db))

@@ -25,7 +25,7 @@ KEY_FILE = "initial-api-key"
 
 @click.command()
 @click.option("--host", default=None, help="Listen address (env ETAGERE_HOST; default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Listen port (env ETAGERE_PORT; default 8000).")
+@click.option("--port", type=int, default=None, help="Listen port (env ETAGERE_PORT; default 8000)")
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -76,7 +76,10 @@ def announce_bootstrap(
     text = (
         f"etagere first start: created organization {created.organization.name!r}, "
         f"workspace {created.workspace.name!r} and user {created.user.email!r}.\n"
-        + (f"API key (shown once, {where}):\n\n    {created.issued.secret}\n"
-           if not seed_given else f"API key {where}.\n")
+        + (
+            f"API key (shown once, {where}):\n\n    {created.issued.secret}\n"
+            if not seed_given
+            else f"API key {where}.\n"
+        )
     )
     emit(as_json, data, text)

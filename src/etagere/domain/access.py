@@ -23,9 +23,9 @@ def require_library(
 ) -> LibraryView:
     """The library as the caller sees it, if the caller holds at least ``needed`` on it."""
     found = library_store.library_with_role(conn, caller, library_id, for_update=for_update)
-    if found is None or found[1] is None:
+    library, role = found if found is not None else (None, None)
+    if library is None or role is None:
         raise NotFound(f"Library {library_id} not found")
-    library, role = found
     if role < needed:
         raise Forbidden(
             f"Your role on library {library_id} is {role.name.title()}; "

@@ -93,7 +93,10 @@ class IdentityService:
         return user
 
     def create_key(
-        self, user_ref: str, workspace_ref: str | None = None, name: str = "default",
+        self,
+        user_ref: str,
+        workspace_ref: str | None = None,
+        name: str = "default",
         secret: str | None = None,
     ) -> IssuedKey:
         """Issue a key for a user acting in one of its workspaces (the only one if not named)."""

@@ -76,9 +76,7 @@ class LibraryService:
         with self.db.read() as conn:
             return require_library(conn, caller, library_id, Role.VIEWER)
 
-    def update(
-        self, caller: Caller, library_id: uuid.UUID, changes: LibraryChanges
-    ) -> LibraryView:
+    def update(self, caller: Caller, library_id: uuid.UUID, changes: LibraryChanges) -> LibraryView:
         """Rename or re-describe a library (Editors and Owners)."""
         values: dict[str, Any] = {}
         if changes.name is not None:
@@ -146,8 +144,9 @@ def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("naive timestamp")
         return created_at, uuid.UUID(hex=data["i"])
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("page_token is not a token returned by this server",
-                           ("query", "page_token")) from exc
+        raise InvalidInput(
+            "page_token is not a token returned by this server", ("query", "page_token")
+        ) from exc
 
 
 def _clean_name(name: str) -> str:

@@ -40,9 +40,7 @@ def error_response(error: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(error, InvalidInput):
         body: dict[str, object] = {
-            "detail": [
-                {"loc": list(error.location), "msg": error.message, "type": error.code}
-            ]
+            "detail": [{"loc": list(error.location), "msg": error.message, "type": error.code}]
         }
     else:
         body = {"detail": error.message, "code": error.code}

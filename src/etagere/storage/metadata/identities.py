@@ -120,13 +120,15 @@ def caller_for_key_hash(conn: Connection, key_hash: str) -> Caller | None:
     row = conn.execute(query).first()
     if row is None:
         return None
-    return Caller(user_id=row.user_id, org_id=row.org_id, workspace_id=row.workspace_id, key_id=row.id)
+    return Caller(
+        user_id=row.user_id, org_id=row.org_id, workspace_id=row.workspace_id, key_id=row.id
+    )
 
 
 def _id_or(column: sa.ColumnElement[str], ref: str) -> sa.ColumnElement[bool]:
     """Match ``ref`` as the row's UUID when it parses as one, else against ``column``."""
     table = column.table
     try:
-        return sa.or_(table.c.id == UUID(ref), column == ref)  # type: ignore[attr-defined]
+        return sa.or_(table.c.id == UUID(ref), column == ref)
     except ValueError:
         return column == ref

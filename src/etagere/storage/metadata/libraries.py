@@ -88,8 +88,10 @@ def list_visible(
 
 def count_visible(conn: Connection, caller: Caller, listing: ListingQuery) -> int:
     role = role_column(caller)
-    query = sa.select(sa.func.count()).select_from(libraries).where(
-        *_visible_filters(caller, listing, role)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(libraries)
+        .where(*_visible_filters(caller, listing, role))
     )
     return int(conn.execute(query).scalar_one())
 

@@ -40,7 +40,9 @@ workspace_members = sa.Table(
     "workspace_members",
     metadata,
     sa.Column(
-        "workspace_id", sa.Uuid, sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+        "workspace_id",
+        sa.Uuid,
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
         primary_key=True,
     ),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
@@ -53,7 +55,9 @@ api_keys = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column(
-        "workspace_id", sa.Uuid, sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+        "workspace_id",
+        sa.Uuid,
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
         nullable=False,
     ),
     sa.Column("name", sa.String(200), nullable=False),

@@ -46,7 +46,9 @@ def upgrade() -> None:
     op.create_table(
         "workspace_members",
         sa.Column(
-            "workspace_id", sa.Uuid, sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+            "workspace_id",
+            sa.Uuid,
+            sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
             primary_key=True,
         ),
         sa.Column(
@@ -61,7 +63,9 @@ def upgrade() -> None:
             "user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
         ),
         sa.Column(
-            "workspace_id", sa.Uuid, sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+            "workspace_id",
+            sa.Uuid,
+            sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
             nullable=False,
         ),
         sa.Column("name", sa.String(200), nullable=False),
