@@ -7,7 +7,9 @@ fresh data directory) and on a fresh database of a real PostgreSQL server.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,9 +32,15 @@ def eval_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with postgres.postgres_server(tmp_path_factory.mktemp("postgres")) as url:
-        yield url
+def postgres_url() -> Iterator[str]:
+    # Not under pytest's basetemp: pytest prunes old basetemps, which would pull the data
+    # directory from under a server still used by a concurrent test session.
+    workdir = Path(tempfile.mkdtemp(prefix="etagere-test-pg-"))
+    try:
+        with postgres.postgres_server(workdir) as url:
+            yield url
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -59,14 +67,32 @@ def db(store: StoreLocation) -> Iterator[Database]:
     database.close()
 
 
+ServerFactory = Callable[..., EtagereServer]
+
+
 @pytest.fixture
-def server(store: StoreLocation) -> Iterator[EtagereServer]:
-    """``etagere serve`` running on a loopback port over a fresh store."""
-    running = EtagereServer(store=store).start()
-    try:
-        yield running
-    finally:
+def start_server(store: StoreLocation) -> Iterator[ServerFactory]:
+    """Start ``etagere serve`` processes over the test's store with extra ``ETAGERE_*`` settings.
+
+    ``start_server(workers=2, max_upload_mb=5)`` sets ``ETAGERE_WORKERS`` and so on.
+    """
+    started: list[EtagereServer] = []
+
+    def start(**settings: object) -> EtagereServer:
+        env = {f"ETAGERE_{k.upper()}": str(v) for k, v in settings.items()}
+        running = EtagereServer(store=store).start(extra_env=env)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
         running.stop()
+
+
+@pytest.fixture
+def server(start_server: ServerFactory) -> EtagereServer:
+    """``etagere serve`` running on a loopback port over a fresh store."""
+    return start_server()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 120
 
 
 def free_port() -> int:

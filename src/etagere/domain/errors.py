@@ -40,6 +40,18 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PayloadTooLarge(DomainError):
+    """An upload larger than the configured limit."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    """An upload whose content is of a type etagere cannot extract text from."""
+
+    code = "unsupported_media_type"
+
+
 class InvalidInput(DomainError):
     """Input that passed wire validation but breaks a domain rule.
 

@@ -15,7 +15,9 @@ from etagere.domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    PayloadTooLarge,
     Unauthenticated,
+    UnsupportedMediaType,
 )
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -23,6 +25,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
     InvalidInput: 422,
 }
 
@@ -37,7 +41,12 @@ def status_for(error: DomainError) -> int:
 
 def error_response(error: DomainError) -> JSONResponse:
     status = status_for(error)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 413:
+        # Stop reading the oversized body: the connection ends with this response.
+        headers["Connection"] = "close"
     if isinstance(error, InvalidInput):
         body: dict[str, object] = {
             "detail": [{"loc": list(error.location), "msg": error.message, "type": error.code}]

@@ -19,13 +19,19 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The process can do its work: the metadata store answers."""
+    """The process can do its work: the metadata store answers, the blob store is writable."""
+    svc = services(request)
     checks: dict[str, str] = {}
     try:
-        services(request).db.ping()
+        svc.db.ping()
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
         checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        svc.blobs.check()
+        checks["blob_store"] = "ok"
+    except OSError as exc:
+        checks["blob_store"] = f"error: {exc}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},

@@ -1,0 +1,59 @@
+"""The processing steps of one document, as plain functions: extract → summarise → count.
+
+The search feature adds chunk → embed → index after these. Nothing here touches the database;
+the worker stores what ``process_file`` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from etagere.domain.model import COMPLETED, DocumentText, PageRange, ProcessStatus
+from etagere.ingestion.extraction import ExtractionError, ExtractionLimits, extract_isolated
+from etagere.ingestion.summary import summarize
+from etagere.ingestion.tokens import count_tokens
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What processing made of a document: its final status and derived data."""
+
+    status: ProcessStatus
+    reason: str
+    text: DocumentText | None = None
+    mime_type: str | None = None
+    number_of_pages: int | None = None
+    summary: str | None = None
+    tokens_main: int | None = None
+    tokens_summary: int | None = None
+
+
+def process_file(path: Path, filename: str, limits: ExtractionLimits) -> Outcome:
+    """Extract a file in a sandboxed child process and derive summary and token counts."""
+    try:
+        extraction = extract_isolated(path, filename=filename, limits=limits)
+    except ExtractionError as exc:
+        return Outcome(status=ProcessStatus.ERROR, reason=exc.message)
+    pages = tuple(PageRange(p.number, p.start, p.end) for p in extraction.pages)
+    if not extraction.markdown.strip():
+        reason = "No text could be extracted from this document"
+        if extraction.warnings:
+            reason += f" ({'; '.join(extraction.warnings)})"
+        return Outcome(
+            status=ProcessStatus.MISSING_CONTENT,
+            reason=reason,
+            mime_type=extraction.mime_type,
+            number_of_pages=len(pages),
+        )
+    summary = summarize(extraction.markdown)
+    return Outcome(
+        status=ProcessStatus.DONE,
+        reason=COMPLETED,
+        text=DocumentText(text=extraction.markdown, pages=pages),
+        mime_type=extraction.mime_type,
+        number_of_pages=len(pages),
+        summary=summary or None,
+        tokens_main=count_tokens(extraction.markdown),
+        tokens_summary=count_tokens(summary) if summary else 0,
+    )

@@ -1,0 +1,237 @@
+"""Workers: claim a job, process its document, store the outcome; retry what crashed.
+
+A worker holds a lease on its job and renews it from a heartbeat thread while the document is
+processed. If the process dies (even ``kill -9``), the lease expires and another worker claims
+the job again. Each step is observable: ``run_once`` processes exactly one job, for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from etagere.domain.model import RUNNING, ProcessStatus
+from etagere.ingestion.extraction import ExtractionLimits
+from etagere.ingestion.indexing import ChunkingConfig, Embedded, chunk_text, embed_chunks
+from etagere.ingestion.pipeline import Outcome, process_file
+from etagere.search.embedding import Embedder
+from etagere.search.index.backend import SearchBackend
+from etagere.search.model import FloatVector
+from etagere.storage.blobs import BlobStore
+from etagere.storage.metadata import Database
+from etagere.storage.metadata import chunks as chunk_store
+from etagere.storage.metadata import documents as document_store
+from etagere.storage.metadata import jobs as job_store
+from etagere.storage.metadata.types import utcnow
+
+log = logging.getLogger("etagere.worker")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How a worker paces itself. The lease outlives a missed heartbeat or two, not more."""
+
+    lease_seconds: float = 30.0
+    heartbeat_seconds: float = 10.0
+    idle_poll_seconds: float = 0.5
+    max_attempts: int = 3
+    limits: ExtractionLimits = field(default_factory=ExtractionLimits)
+    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+
+
+class Worker:
+    """One processing loop; run several (threads or processes) for parallelism."""
+
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        embedder: Embedder,
+        search: SearchBackend,
+        config: WorkerConfig,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.embedder = embedder
+        self.search = search
+        self.config = config
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Process jobs until ``stop`` is set (the current job is finished first)."""
+        log.info("worker started", extra={"worker": self.name})
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except SQLAlchemyError:
+                # The store is unreachable: keep the loop alive and try again shortly.
+                log.exception("worker cannot reach the metadata store")
+                busy = False
+            if not busy:
+                stop.wait(self.config.idle_poll_seconds)
+        log.info("worker stopped", extra={"worker": self.name})
+
+    def run_once(self) -> bool:
+        """Claim and process one job; False when there was nothing to do."""
+        lease = timedelta(seconds=self.config.lease_seconds)
+        with self.db.write() as conn:
+            job = job_store.claim(conn, self.name, utcnow(), lease)
+        if job is None:
+            return False
+        if job.attempts > self.config.max_attempts:
+            self._give_up(job)
+            return True
+        started = time.perf_counter()
+        with _Heartbeat(self, job):
+            try:
+                processed = self._process(job)
+            except Exception as exc:  # a bug or an outage, not a bad file: retry later
+                log.exception("processing crashed", extra={"document_id": str(job.document_id)})
+                with self.db.write() as conn:
+                    job_store.release(conn, job, self.name, utcnow(), _describe(exc))
+                return True
+        if processed is not None:
+            outcome, embedded = processed
+            self._store(job, outcome, embedded)
+            log.info(
+                "document processed",
+                extra={
+                    "document_id": str(job.document_id),
+                    "status": outcome.status.value,
+                    "seconds": round(time.perf_counter() - started, 3),
+                    "attempt": job.attempts,
+                },
+            )
+        return True
+
+    def _process(self, job: job_store.ClaimedJob) -> tuple[Outcome, Embedded] | None:
+        """Extract, then chunk and embed: everything slow, outside any transaction."""
+        with self.db.write() as conn:
+            document = document_store.get_document(conn, job.document_id)
+            if document is None or not job_store.is_current(conn, job, self.name):
+                return None
+            document_store.update_document(
+                conn,
+                job.document_id,
+                {"process_status": ProcessStatus.IN_PROGRESS, "processing_status": RUNNING},
+            )
+            chunk_size = chunk_store.library_chunk_size(conn, document.library_id)
+        with self.blobs.local_path(document.blob_key) as path:
+            outcome = process_file(path, document.name, self.config.limits)
+        if outcome.text is None:
+            return outcome, Embedded(chunks=[], new_vectors={})
+        chunks = chunk_text(outcome.text, self.config.chunking, chunk_size)
+        return outcome, embed_chunks(chunks, self.embedder, self._cached_vectors)
+
+    def _cached_vectors(self, hashes: Sequence[str]) -> dict[str, FloatVector]:
+        with self.db.read() as conn:
+            return chunk_store.cached_vectors(conn, self.embedder.model_name, hashes)
+
+    def _store(self, job: job_store.ClaimedJob, outcome: Outcome, embedded: Embedded) -> None:
+        """Replace the document's text, chunks and status and close the job, atomically."""
+        now = utcnow()
+        model = self.embedder.model_name
+        with self.db.write() as conn:
+            if not job_store.is_current(conn, job, self.name):
+                return  # reprocessed or re-claimed meanwhile: the newer run wins
+            document = document_store.get_document(conn, job.document_id)
+            if document is None:
+                return
+            if outcome.text is not None:
+                document_store.save_text(conn, job.document_id, outcome.text)
+            else:
+                document_store.clear_text(conn, job.document_id)
+            self.search.store_chunks(conn, document.library_id, document.id, model, embedded.chunks)
+            chunk_store.cache_vectors(conn, model, embedded.new_vectors)
+            if embedded.chunks:
+                _record_model(conn, document.library_id, model, self.embedder.dimension)
+            values: dict[str, object] = {
+                "process_status": outcome.status,
+                "processing_status": outcome.reason,
+                "summary": outcome.summary,
+                "number_of_pages": outcome.number_of_pages,
+                "tokens_processing_main_content": outcome.tokens_main,
+                "tokens_processing_summary": outcome.tokens_summary,
+                "tokens_processing_total": (outcome.tokens_main or 0)
+                + (outcome.tokens_summary or 0),
+                "last_processed_at": now,
+                "updated_at": now,
+            }
+            if outcome.mime_type:
+                values["mime_type"] = outcome.mime_type
+            document_store.update_document(conn, job.document_id, values)
+            job_store.finish(conn, job, self.name, now, failed=False)
+
+    def _give_up(self, job: job_store.ClaimedJob) -> None:
+        reason = f"Processing failed {job.attempts - 1} times" + (
+            f": {job.last_error}" if job.last_error else " (the worker stopped mid-job)"
+        )
+        now = utcnow()
+        with self.db.write() as conn:
+            document_store.update_document(
+                conn,
+                job.document_id,
+                {
+                    "process_status": ProcessStatus.ERROR,
+                    "processing_status": reason,
+                    "last_processed_at": now,
+                    "updated_at": now,
+                },
+            )
+            job_store.finish(conn, job, self.name, now, failed=True)
+        log.warning("job abandoned", extra={"document_id": str(job.document_id), "reason": reason})
+
+    def renew(self, job: job_store.ClaimedJob) -> bool:
+        until = utcnow() + timedelta(seconds=self.config.lease_seconds)
+        with self.db.write() as conn:
+            return job_store.renew(conn, job, self.name, until)
+
+
+class _Heartbeat:
+    """Renews a job's lease in the background while the job runs."""
+
+    def __init__(self, worker: Worker, job: job_store.ClaimedJob) -> None:
+        self.worker = worker
+        self.job = job
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stop.wait(self.worker.config.heartbeat_seconds):
+            if not self.worker.renew(self.job):
+                log.warning("lease lost", extra={"document_id": str(self.job.document_id)})
+                return
+
+
+def _record_model(conn: Connection, library_id: UUID, model: str, dimension: int) -> None:
+    """Record the library's model; it switches once no document holds another model's vectors."""
+    recorded = chunk_store.library_model(conn, library_id)
+    if recorded == (model, dimension):
+        return
+    if recorded is None or chunk_store.chunks_of_other_models(conn, library_id, model) == 0:
+        chunk_store.set_library_model(conn, library_id, model, dimension)
+
+
+def _describe(exc: BaseException) -> str:
+    last = traceback.format_exception_only(exc)[-1].strip()
+    return last[:500]

@@ -1,0 +1,105 @@
+"""The blob store interface: small enough that an S3-compatible implementation fits it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Protocol
+
+from etagere.domain.errors import NotFound, PayloadTooLarge
+
+# How many leading bytes a writer keeps for content sniffing (magic numbers, text detection).
+HEAD_BYTES = 8 * 1024
+
+
+class BlobNotFound(NotFound):
+    """No blob is stored under the key."""
+
+    code = "blob_not_found"
+
+
+class BlobStoreUnavailable(OSError):
+    """The store cannot be used (directory missing, not writable, bucket unreachable)."""
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A committed blob: its opaque key and what was measured while it was written."""
+
+    key: str
+    size: int
+    sha256: str
+
+
+class BlobWriter(Protocol):
+    """A blob being written; without ``commit()`` (or on an exception) nothing is kept."""
+
+    def write(self, chunk: bytes) -> None:
+        """Append bytes; raises ``PayloadTooLarge`` (and discards the blob) past the limit."""
+        ...
+
+    def commit(self) -> StoredBlob:
+        """Make the blob durable and visible under its key."""
+        ...
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        ...
+
+    def head(self) -> bytes:
+        """The first bytes written (up to ``HEAD_BYTES``), for type detection."""
+        ...
+
+    def __enter__(self) -> BlobWriter: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class BlobStore(Protocol):
+    """Where uploaded files live, addressed by keys the store chooses."""
+
+    def writer(self, max_bytes: int) -> BlobWriter:
+        """Start a new blob of at most ``max_bytes`` bytes."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """A binary read stream; raises ``BlobNotFound``."""
+        ...
+
+    def local_path(self, key: str) -> AbstractContextManager[Path]:
+        """A filesystem path holding the blob's bytes, valid inside the ``with`` block."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; removing a missing blob is not an error."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self, older_than: float | None = None) -> Iterator[str]:
+        """Committed keys, only those last written before ``older_than`` (epoch) if given."""
+        ...
+
+    def purge_abandoned_writes(self, older_than: float) -> int:
+        """Remove partial writes abandoned before ``older_than`` (epoch); returns how many."""
+        ...
+
+    def check(self) -> None:
+        """Raise ``BlobStoreUnavailable`` if blobs cannot be written and read back."""
+        ...
+
+
+def too_large(max_bytes: int) -> PayloadTooLarge:
+    """The error for an upload past ``max_bytes``, stating the limit in MB (MiB)."""
+    megabytes = max_bytes / (1024 * 1024)
+    shown = f"{round(megabytes, 1):g}" if megabytes >= 1 else f"{megabytes:.2g}"
+    return PayloadTooLarge(f"The file is larger than the upload limit of {shown} MB.")

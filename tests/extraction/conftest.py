@@ -1,0 +1,37 @@
+"""Shared fixtures for the extraction engine tests (real files, no mocks)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from etagere.ingestion.extraction import ExtractionLimits
+from tests.extraction.extraction_fixtures import DOCS, EVAL_DIR
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ocr: needs the Tesseract binary (Debian tesseract-ocr)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip OCR tests only on a developer machine without Tesseract; CI must have it."""
+    if shutil.which("tesseract") or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="tesseract is not installed (apt-get install tesseract-ocr)")
+    for item in items:
+        if "ocr" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def docs() -> Path:
+    assert DOCS.is_dir(), f"evaluation documents not found in {EVAL_DIR} (set ETAGERE_EVAL_DIR)"
+    return DOCS
+
+
+@pytest.fixture
+def limits() -> ExtractionLimits:
+    return ExtractionLimits()
