@@ -23,7 +23,7 @@ def require_library(
 ) -> LibraryView:
     """The library as the caller sees it, if the caller holds at least ``needed`` on it."""
     found = library_store.library_with_role(conn, caller, library_id, for_update=for_update)
-    library, role = found if found is not None else (None, None)
+    library, role, sharing = found if found is not None else (None, None, None)
     if library is None or role is None:
         raise NotFound(f"Library {library_id} not found")
     if role < needed:
@@ -31,4 +31,4 @@ def require_library(
             f"Your role on library {library_id} is {role.name.title()}; "
             f"{needed.name.title()} is needed to {_ACTION_NAMES[needed]} it"
         )
-    return LibraryView(library=library, role=role)
+    return LibraryView(library=library, role=role, sharing=sharing)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from etagere.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from etagere.domain.model import ApiKey, Caller, Organization, User, Workspace
+from etagere.domain.model import ApiKey, ApiKeyListing, Caller, Organization, User, Workspace
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import identities as store
 from etagere.storage.metadata.types import utcnow
@@ -105,6 +105,42 @@ class IdentityService:
             ws = self._key_workspace(conn, user, workspace_ref)
             return _issue_key(conn, user, ws, name, secret)
 
+    def add_member(self, workspace_ref: str, user_ref: str) -> tuple[Workspace, User]:
+        """Add a user to a workspace of its organization."""
+        with self.db.write() as conn:
+            user = self._user(conn, user_ref)
+            ws = self._workspace(conn, user.org_id, workspace_ref)
+            if store.is_member(conn, ws.id, user.id):
+                raise Conflict(f"User {user.email!r} is already a member of {ws.name!r}")
+            store.insert_membership(conn, ws.id, user.id, utcnow())
+        return ws, user
+
+    def remove_member(self, workspace_ref: str, user_ref: str) -> tuple[Workspace, User]:
+        """Remove a user from a workspace; its keys acting in that workspace stop working."""
+        with self.db.write() as conn:
+            user = self._user(conn, user_ref)
+            ws = self._workspace(conn, user.org_id, workspace_ref)
+            if not store.delete_membership(conn, ws.id, user.id):
+                raise NotFound(f"User {user.email!r} is not a member of {ws.name!r}")
+        return ws, user
+
+    def revoke_key(self, key_id: str) -> ApiKey:
+        """Revoke a key at once (revoking a revoked key changes nothing)."""
+        with self.db.write() as conn:
+            key = store.find_api_key(conn, _uuid_or_not_found(key_id, "API key"))
+            if key is None:
+                raise NotFound(f"API key {key_id!r} not found")
+            if key.revoked_at is None:
+                store.revoke_api_key(conn, key.id, utcnow())
+                key = store.find_api_key(conn, key.id) or key
+        return key
+
+    def list_keys(self, user_ref: str | None = None) -> list[ApiKeyListing]:
+        """Every key, or one user's keys, without their secrets."""
+        with self.db.read() as conn:
+            user_id = self._user(conn, user_ref).id if user_ref is not None else None
+            return store.list_api_keys(conn, user_id)
+
     def bootstrap(self, seed_key: str | None) -> Bootstrap | None:
         """On an empty store, create the default org, workspace, user and key; else nothing."""
         with self.db.write() as conn:
@@ -178,3 +214,10 @@ def _required(value: str, field: str) -> str:
     if not value:
         raise InvalidInput(f"{field} must not be empty", (field,))
     return value
+
+
+def _uuid_or_not_found(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise NotFound(f"{what} {value!r} not found") from exc

@@ -89,3 +89,100 @@ class LibraryView:
 
     library: Library
     role: Role
+    # Who else the library is shared with; ``None`` when not loaded (a library just created).
+    sharing: SharingSummary | None = None
+
+
+class ProcessStatus(enum.StrEnum):
+    """A document's place in the processing pipeline (the SDK's ``ProcessStatus``)."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    ERROR = "error"
+    MISSING_CONTENT = "missing_content"
+
+
+# The legacy ``processing_status`` strings the SDK's docs poll on.
+RUNNING = "Running"
+COMPLETED = "Completed"
+
+
+@dataclass(frozen=True)
+class Document:
+    id: UUID
+    library_id: UUID
+    name: str
+    extension: str | None
+    mime_type: str | None
+    size: int
+    hash: str
+    blob_key: str
+    process_status: ProcessStatus
+    processing_status: str
+    attributes: dict[str, object] | None
+    summary: str | None
+    number_of_pages: int | None
+    tokens_processing_main_content: int | None
+    tokens_processing_summary: int | None
+    tokens_processing_total: int
+    uploaded_by_id: UUID | None
+    uploaded_by_type: str
+    expires_at: datetime | None
+    last_processed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PageRange:
+    """Page ``number`` (1-based) spans ``text[start:end]`` of a document's extracted text."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """A document's extracted Markdown and its page map."""
+
+    text: str
+    pages: tuple[PageRange, ...]
+
+
+class ShareTarget(enum.StrEnum):
+    """Who a library is shared with (the SDK's ``share_with_type``)."""
+
+    USER = "User"
+    WORKSPACE = "Workspace"
+    ORG = "Org"
+
+
+@dataclass(frozen=True)
+class Share:
+    """One line of a library's access list: a grant, or the library's owner (``Role.OWNER``)."""
+
+    library_id: UUID
+    org_id: UUID
+    target_type: ShareTarget
+    target_id: UUID
+    role: Role
+
+
+@dataclass(frozen=True)
+class SharingSummary:
+    """How widely a library is shared: explicit user and workspace grants, the org-wide role."""
+
+    user_grants: int = 0
+    workspace_grants: int = 0
+    org_role: Role | None = None
+
+
+@dataclass(frozen=True)
+class ApiKeyListing:
+    """An API key as administrators see it: never the secret, with its user and workspace named."""
+
+    key: ApiKey
+    user_email: str
+    workspace_name: str

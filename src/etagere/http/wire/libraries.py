@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from etagere.domain.model import LibraryView
+from etagere.domain.model import LibraryView, SharingSummary
+from etagere.http.wire.sharing import role_name
 
 MIN_CHUNK_SIZE = 256
 MAX_CHUNK_SIZE = 32_768
@@ -37,6 +39,7 @@ class LibraryOut(BaseModel):
     @classmethod
     def from_view(cls, view: LibraryView) -> LibraryOut:
         lib = view.library
+        sharing = view.sharing or SharingSummary()
         return cls(
             id=lib.id,
             name=lib.name,
@@ -48,8 +51,9 @@ class LibraryOut(BaseModel):
             nb_documents=lib.nb_documents,
             chunk_size=lib.chunk_size,
             description=lib.description,
-            explicit_user_members_count=0,
-            explicit_workspace_members_count=0,
+            explicit_user_members_count=sharing.user_grants,
+            explicit_workspace_members_count=sharing.workspace_grants,
+            org_sharing_role=role_name(sharing.org_role) if sharing.org_role is not None else None,
         )
 
 
@@ -59,6 +63,17 @@ class PaginationInfo(BaseModel):
     current_page: int
     page_size: int
     has_more: bool
+
+    @classmethod
+    def of(cls, total: int, page: int, page_size: int) -> PaginationInfo:
+        """Offset-paging facts for page ``page`` (0-based) of ``total`` items."""
+        return cls(
+            total_items=total,
+            total_pages=math.ceil(total / page_size),
+            current_page=page,
+            page_size=page_size,
+            has_more=(page + 1) * page_size < total,
+        )
 
 
 class ListLibrariesOut(BaseModel):

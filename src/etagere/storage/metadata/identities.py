@@ -8,7 +8,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.domain.model import ApiKey, Caller, Organization, User, Workspace
+from etagere.domain.model import ApiKey, ApiKeyListing, Caller, Organization, User, Workspace
 from etagere.storage.metadata.schema import (
     api_keys,
     organizations,
@@ -16,6 +16,9 @@ from etagere.storage.metadata.schema import (
     workspace_members,
     workspaces,
 )
+
+# Every column but the hash: nothing that reads keys for display can leak it.
+_KEY_COLUMNS = [c for c in api_keys.c if c.name != "key_hash"]
 
 
 def insert_organization(conn: Connection, org: Organization) -> None:
@@ -42,6 +45,17 @@ def insert_membership(conn: Connection, workspace_id: UUID, user_id: UUID, at: d
     conn.execute(
         workspace_members.insert().values(workspace_id=workspace_id, user_id=user_id, created_at=at)
     )
+
+
+def delete_membership(conn: Connection, workspace_id: UUID, user_id: UUID) -> bool:
+    """Remove a user from a workspace; False if it was not a member."""
+    result = conn.execute(
+        workspace_members.delete().where(
+            workspace_members.c.workspace_id == workspace_id,
+            workspace_members.c.user_id == user_id,
+        )
+    )
+    return result.rowcount > 0
 
 
 def insert_api_key(conn: Connection, key: ApiKey, key_hash: str) -> None:
@@ -123,6 +137,40 @@ def caller_for_key_hash(conn: Connection, key_hash: str) -> Caller | None:
     return Caller(
         user_id=row.user_id, org_id=row.org_id, workspace_id=row.workspace_id, key_id=row.id
     )
+
+
+def find_api_key(conn: Connection, key_id: UUID) -> ApiKey | None:
+    row = conn.execute(sa.select(*_KEY_COLUMNS).where(api_keys.c.id == key_id)).first()
+    return ApiKey(**row._mapping) if row else None
+
+
+def revoke_api_key(conn: Connection, key_id: UUID, at: datetime) -> None:
+    """Mark a key revoked (at once: ``caller_for_key_hash`` ignores revoked keys)."""
+    conn.execute(
+        api_keys.update()
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
+def list_api_keys(conn: Connection, user_id: UUID | None = None) -> list[ApiKeyListing]:
+    """Keys (never their hashes) with their user's e-mail and workspace's name, oldest first."""
+    query = (
+        sa.select(*_KEY_COLUMNS, users.c.email, workspaces.c.name.label("workspace_name"))
+        .join(users, users.c.id == api_keys.c.user_id)
+        .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    if user_id is not None:
+        query = query.where(api_keys.c.user_id == user_id)
+    listings = []
+    for row in conn.execute(query):
+        values = dict(row._mapping)
+        email, workspace_name = values.pop("email"), values.pop("workspace_name")
+        listings.append(
+            ApiKeyListing(key=ApiKey(**values), user_email=email, workspace_name=workspace_name)
+        )
+    return listings
 
 
 def _id_or(column: sa.ColumnElement[str], ref: str) -> sa.ColumnElement[bool]:

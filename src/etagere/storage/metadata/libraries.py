@@ -1,7 +1,8 @@
 """Libraries in the metadata store, with the caller's role resolved in SQL.
 
 ``role_column`` is the single statement of who may see a library and with which role; both
-fetching one library and listing many go through it, so the two can never disagree.
+fetching one library and listing many go through it, so the two can never disagree. A library's
+sharing summary (grant counts, org-wide role) is read in the same statement.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.domain.model import Caller, Library, OwnerType, Role
-from etagere.storage.metadata.schema import libraries, workspace_members
+from etagere.domain.model import (
+    Caller,
+    Library,
+    LibraryView,
+    OwnerType,
+    Role,
+    ShareTarget,
+    SharingSummary,
+)
+from etagere.storage.metadata.schema import libraries, library_shares, workspace_members
 
 _LIBRARY_COLUMNS = [c for c in libraries.c]
 
@@ -32,19 +41,67 @@ class ListingQuery:
 
 
 def role_column(caller: Caller) -> sa.ColumnElement[int | None]:
-    """The caller's role on each library row as an integer (``Role``), NULL when invisible."""
+    """The caller's role on each library row as an integer (``Role``), NULL when invisible.
+
+    Nothing crosses an organization. The owner (the user of a User library, the creator of a
+    Workspace library) is Owner; members of the owning workspace are Editors; grants add to
+    that, and the highest role that reaches the caller wins (grants are Viewer or Editor only).
+    """
     member_of = sa.select(workspace_members.c.workspace_id).where(
         workspace_members.c.user_id == caller.user_id
     )
+    granted = _granted_role(caller, member_of)
     is_user_owned = libraries.c.owner_type == OwnerType.USER.value
     is_workspace_owned = libraries.c.owner_type == OwnerType.WORKSPACE.value
     return sa.case(
         (libraries.c.org_id != caller.org_id, sa.null()),
         (sa.and_(is_user_owned, libraries.c.owner_id == caller.user_id), Role.OWNER.value),
         (sa.and_(is_workspace_owned, libraries.c.created_by == caller.user_id), Role.OWNER.value),
-        (sa.and_(is_workspace_owned, libraries.c.owner_id.in_(member_of)), Role.EDITOR.value),
-        else_=sa.null(),
+        (
+            sa.or_(
+                sa.and_(is_workspace_owned, libraries.c.owner_id.in_(member_of)),
+                granted >= Role.EDITOR.value,
+            ),
+            Role.EDITOR.value,
+        ),
+        else_=granted,
     ).label("role")
+
+
+def _granted_role(caller: Caller, member_of: sa.Select[tuple[UUID]]) -> sa.ScalarSelect[int | None]:
+    """The highest grant on the library row reaching the caller: directly, by workspace, by org."""
+    target = library_shares.c.target_type
+    reaches = sa.or_(
+        sa.and_(target == ShareTarget.USER.value, library_shares.c.target_id == caller.user_id),
+        sa.and_(target == ShareTarget.WORKSPACE.value, library_shares.c.target_id.in_(member_of)),
+        sa.and_(target == ShareTarget.ORG.value, library_shares.c.target_id == caller.org_id),
+    )
+    return (
+        sa.select(sa.func.max(library_shares.c.role))
+        .where(library_shares.c.library_id == libraries.c.id, reaches)
+        .scalar_subquery()
+    )
+
+
+def _sharing_columns() -> list[sa.ColumnElement[Any]]:
+    """Per library row: how many users and workspaces hold a grant, and the org-wide role."""
+
+    def grants(target: ShareTarget, value: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+        return (
+            sa.select(value)
+            .where(
+                library_shares.c.library_id == libraries.c.id,
+                library_shares.c.target_type == target.value,
+            )
+            .scalar_subquery()
+        )
+
+    count = sa.func.count()
+    return [
+        grants(ShareTarget.USER, count).label("user_grants"),
+        grants(ShareTarget.WORKSPACE, count).label("workspace_grants"),
+        grants(ShareTarget.ORG, sa.func.max(library_shares.c.role)).label("org_role"),
+    ]
 
 
 def insert_library(conn: Connection, library: Library) -> None:
@@ -55,24 +112,25 @@ def insert_library(conn: Connection, library: Library) -> None:
 
 def library_with_role(
     conn: Connection, caller: Caller, library_id: UUID, *, for_update: bool = False
-) -> tuple[Library, Role | None] | None:
-    """The library and the caller's role on it (None if it exists but is invisible)."""
-    query = sa.select(*_LIBRARY_COLUMNS, role_column(caller)).where(libraries.c.id == library_id)
+) -> tuple[Library, Role | None, SharingSummary] | None:
+    """The library, the caller's role on it (None if invisible) and its sharing summary."""
+    query = sa.select(*_LIBRARY_COLUMNS, role_column(caller), *_sharing_columns()).where(
+        libraries.c.id == library_id
+    )
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update(of=libraries)
     row = conn.execute(query).first()
     if row is None:
         return None
-    return _library(row._mapping), (Role(row.role) if row.role is not None else None)
+    role = Role(row.role) if row.role is not None else None
+    return _library(row._mapping), role, _summary(row._mapping)
 
 
-def list_visible(
-    conn: Connection, caller: Caller, listing: ListingQuery
-) -> list[tuple[Library, Role]]:
-    """Visible libraries, newest first, after a keyset cursor or from an offset."""
+def list_visible(conn: Connection, caller: Caller, listing: ListingQuery) -> list[LibraryView]:
+    """Visible libraries as the caller sees them, newest first, after a cursor or an offset."""
     role = role_column(caller)
     query = (
-        sa.select(*_LIBRARY_COLUMNS, role)
+        sa.select(*_LIBRARY_COLUMNS, role, *_sharing_columns())
         .where(*_visible_filters(caller, listing, role))
         .order_by(libraries.c.created_at.desc(), libraries.c.id.desc())
         .limit(listing.limit)
@@ -83,7 +141,12 @@ def list_visible(
         )
     elif listing.offset:
         query = query.offset(listing.offset)
-    return [(_library(row._mapping), Role(row.role)) for row in conn.execute(query)]
+    return [
+        LibraryView(
+            library=_library(row._mapping), role=Role(row.role), sharing=_summary(row._mapping)
+        )
+        for row in conn.execute(query)
+    ]
 
 
 def count_visible(conn: Connection, caller: Caller, listing: ListingQuery) -> int:
@@ -119,3 +182,12 @@ def _library(row: Any) -> Library:
     values = {c.name: row[c.name] for c in _LIBRARY_COLUMNS}
     values["owner_type"] = OwnerType(values["owner_type"])
     return Library(**values)
+
+
+def _summary(row: Any) -> SharingSummary:
+    org_role = row["org_role"]
+    return SharingSummary(
+        user_grants=int(row["user_grants"]),
+        workspace_grants=int(row["workspace_grants"]),
+        org_role=Role(org_role) if org_role is not None else None,
+    )
