@@ -13,7 +13,10 @@ from typing import Any
 from etagere.domain.access import require_library
 from etagere.domain.errors import InvalidInput
 from etagere.domain.model import Caller, Library, LibraryView, OwnerType, Role
+from etagere.search.index.backend import SearchBackend
+from etagere.storage.blobs import BlobStore
 from etagere.storage.metadata import Database
+from etagere.storage.metadata import documents as document_store
 from etagere.storage.metadata import libraries as store
 from etagere.storage.metadata.types import utcnow
 
@@ -42,8 +45,10 @@ class LibraryChanges:
 class LibraryService:
     """What callers may do with libraries, always through ``require_library``."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, search: SearchBackend) -> None:
         self.db = db
+        self.blobs = blobs
+        self.search = search
 
     def create(
         self,
@@ -92,10 +97,14 @@ class LibraryService:
         return replace(view, library=replace(view.library, **values))
 
     def delete(self, caller: Caller, library_id: uuid.UUID) -> LibraryView:
-        """Delete a library (Owner only) and everything in it."""
+        """Delete a library (Owner only) and everything in it: documents, chunks, files."""
         with self.db.write() as conn:
             view = require_library(conn, caller, library_id, Role.OWNER, for_update=True)
+            blob_keys = document_store.blob_keys_of_library(conn, library_id)
+            self.search.forget_library(conn, library_id)
             store.delete_library(conn, library_id)
+        for key in blob_keys:
+            self.blobs.delete(key)
         return view
 
     def list(
@@ -123,7 +132,7 @@ class LibraryService:
         with self.db.read() as conn:
             rows = store.list_visible(conn, caller, listing)
             total = store.count_visible(conn, caller, listing) if offset_paging else None
-        items = [LibraryView(library=lib, role=role) for lib, role in rows[:page_size]]
+        items = rows[:page_size]
         has_more = len(rows) > page_size
         token = encode_cursor(items[-1].library) if has_more and items else None
         return LibraryPage(items=items, next_page_token=token, total=total)

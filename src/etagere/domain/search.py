@@ -1,0 +1,244 @@
+"""Search over libraries: access, filters, retrievers (keyword, vectors, fusion), citations.
+
+A query names libraries (or means every library the caller can read), an optional filter over
+document fields and attributes, and a retriever tree in the vocabulary of Mistral's context
+search: ``keyword``, ``nearest_neighbour`` and ``rrf`` over those two. Hits come back from
+the database in the same read as the ranking's validation, so a document deleted a moment ago
+is never returned even if an in-process index has not caught up yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from etagere.domain.access import require_library
+from etagere.domain.errors import Conflict, InvalidInput
+from etagere.domain.filters import And, Filter
+from etagere.domain.model import Caller, Role
+from etagere.search.embedding import Embedder
+from etagere.search.fusion import DEFAULT_RANK_CONSTANT, reciprocal_rank_fusion
+from etagere.search.index.backend import SearchBackend
+from etagere.search.model import FloatVector, Scope, Scored
+from etagere.storage.metadata import Database
+from etagere.storage.metadata import chunks as chunk_store
+from etagere.storage.metadata import libraries as library_store
+from etagere.storage.metadata.filters import compile_filter
+from etagere.storage.metadata.schema import documents
+
+MAX_TOP_K = 100
+MAX_LIBRARIES = 1000
+# Hybrid search asks each retriever for this many candidates per requested hit (at least 50).
+HYBRID_DEPTH = 5
+PAGED_TYPES = (
+    "application/pdf",
+    "image/",
+    "application/vnd.openxmlformats-officedocument.presentationml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml",
+    "application/vnd.ms-excel",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
+
+
+@dataclass(frozen=True)
+class KeywordQuery:
+    query: str
+    top_k: int = 20
+    conjunction: bool = False
+    filter: Filter | None = None
+
+
+@dataclass(frozen=True)
+class VectorQuery:
+    query: str | None = None
+    embedding: Sequence[float] | None = None
+    top_k: int = 20
+    filter: Filter | None = None
+
+
+@dataclass(frozen=True)
+class FusionQuery:
+    retrievers: Sequence[KeywordQuery | VectorQuery]
+    top_k: int = 20
+    weights: Sequence[float] | None = None
+    rank_constant: int = DEFAULT_RANK_CONSTANT
+    filter: Filter | None = None
+
+
+Retrieval = KeywordQuery | VectorQuery | FusionQuery
+
+
+def hybrid(query: str, top_k: int, filter_: Filter | None) -> FusionQuery:
+    """The default search: BM25 and vector candidates fused by RRF."""
+    depth = max(50, top_k * HYBRID_DEPTH)
+    return FusionQuery(
+        retrievers=[KeywordQuery(query, depth), VectorQuery(query=query, top_k=depth)],
+        top_k=top_k,
+        filter=filter_,
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One cited passage: the chunk, where it is, what it came from, and its score."""
+
+    chunk_id: UUID
+    document_id: UUID
+    library_id: UUID
+    content: str
+    start_offset: int
+    end_offset: int
+    locator: str
+    score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class SearchService:
+    """Runs retrieval for callers, through the same access check as every other route."""
+
+    def __init__(self, db: Database, backend: SearchBackend, embedder: Embedder) -> None:
+        self.db = db
+        self.backend = backend
+        self.embedder = embedder
+
+    def search(
+        self, caller: Caller, library_ids: Sequence[UUID] | None, retrieval: Retrieval
+    ) -> list[Hit]:
+        with self.db.read() as conn:
+            readable = self._libraries(conn, caller, library_ids)
+            if not readable:
+                return []
+            if _uses_vectors(retrieval):
+                self._check_models(conn, readable)
+            run = _Run(self, conn, tuple(readable))
+            ranked = run.execute(retrieval, None)[: retrieval.top_k]
+            found = chunk_store.hits(conn, [s.seq for s in ranked])
+        return [_hit(found[s.seq], s.score) for s in ranked if s.seq in found]
+
+    def _libraries(
+        self, conn: Connection, caller: Caller, library_ids: Sequence[UUID] | None
+    ) -> list[UUID]:
+        if library_ids is not None:
+            ids = list(dict.fromkeys(library_ids))
+            return [require_library(conn, caller, i, Role.VIEWER).library.id for i in ids]
+        listing = library_store.ListingQuery(limit=MAX_LIBRARIES)
+        return [view.library.id for view in library_store.list_visible(conn, caller, listing)]
+
+    def _check_models(self, conn: Connection, library_ids: Sequence[UUID]) -> None:
+        model = self.embedder.model_name
+        for library_id in library_ids:
+            recorded = chunk_store.library_model(conn, library_id)
+            if recorded is not None and recorded[0] != model:
+                stale = chunk_store.chunks_of_other_models(conn, library_id, model)
+                raise Conflict(
+                    f"Library {library_id} was embedded with {recorded[0]!r}, but this server "
+                    f"embeds with {model!r}: reprocess its {stale} document(s) to search it "
+                    "semantically (keyword search still works)"
+                )
+
+
+class _Run:
+    """One query's execution: shared query embedding and filter resolution."""
+
+    def __init__(self, service: SearchService, conn: Connection, libraries: tuple[UUID, ...]):
+        self.service = service
+        self.conn = conn
+        self.libraries = libraries
+        self._embeddings: dict[str, FloatVector] = {}
+
+    def execute(self, retrieval: Retrieval, inherited: Filter | None) -> list[Scored]:
+        combined = _and(inherited, retrieval.filter)
+        if isinstance(retrieval, FusionQuery):
+            rankings = [self.execute(child, combined) for child in retrieval.retrievers]
+            return reciprocal_rank_fusion(
+                rankings, weights=retrieval.weights, rank_constant=retrieval.rank_constant
+            )
+        scope = self._scope(combined)
+        if scope.document_ids is not None and not scope.document_ids:
+            return []
+        backend = self.service.backend
+        if isinstance(retrieval, KeywordQuery):
+            return backend.keyword(
+                self.conn,
+                scope,
+                retrieval.query,
+                retrieval.top_k,
+                conjunction=retrieval.conjunction,
+            )
+        return backend.nearest(self.conn, scope, self._vector(retrieval), retrieval.top_k)
+
+    def _scope(self, where: Filter | None) -> Scope:
+        if where is None:
+            return Scope(self.libraries)
+        query = sa.select(documents.c.id).where(
+            documents.c.library_id.in_(self.libraries),
+            compile_filter(where, self.conn.dialect.name),
+        )
+        return Scope(self.libraries, frozenset(self.conn.execute(query).scalars()))
+
+    def _vector(self, retrieval: VectorQuery) -> FloatVector:
+        embedder = self.service.embedder
+        if retrieval.embedding is not None:
+            vector = np.asarray(retrieval.embedding, dtype=np.float32)
+            if vector.shape != (embedder.dimension,):
+                raise InvalidInput(
+                    f"query_embedding has {vector.shape[0]} dimensions; "
+                    f"the index uses {embedder.dimension}",
+                    ("body", "retriever", "query_embedding"),
+                )
+            norm = float(np.linalg.norm(vector))
+            return vector / norm if norm else vector
+        text = retrieval.query or ""
+        if text not in self._embeddings:
+            self._embeddings[text] = embedder.embed_query(text)
+        return self._embeddings[text]
+
+
+def _uses_vectors(retrieval: Retrieval) -> bool:
+    if isinstance(retrieval, FusionQuery):
+        return any(_uses_vectors(child) for child in retrieval.retrievers)
+    return isinstance(retrieval, VectorQuery) and retrieval.embedding is None
+
+
+def _and(first: Filter | None, second: Filter | None) -> Filter | None:
+    if first is None or second is None:
+        return first or second
+    return And(matches=[first, second])
+
+
+def _hit(chunk: chunk_store.ChunkHit, score: float) -> Hit:
+    return Hit(
+        chunk_id=chunk.id,
+        document_id=chunk.document_id,
+        library_id=chunk.library_id,
+        content=chunk.text,
+        start_offset=chunk.start_offset,
+        end_offset=chunk.end_offset,
+        locator=locator(chunk),
+        score=score,
+        metadata={
+            "library_id": str(chunk.library_id),
+            "document_name": chunk.document_name,
+            "mime_type": chunk.mime_type,
+            "pages": list(chunk.pages),
+            "headings": list(chunk.headings),
+            "attributes": chunk.attributes or {},
+        },
+    )
+
+
+def locator(chunk: chunk_store.ChunkHit) -> str:
+    """Where a passage is, the way one cites it: "p. 4", "pp. 4-5", or its section."""
+    paged = chunk.mime_type is not None and chunk.mime_type.startswith(PAGED_TYPES)
+    if paged and chunk.pages:
+        first, last = min(chunk.pages), max(chunk.pages)
+        return f"p. {first}" if first == last else f"pp. {first}-{last}"
+    if chunk.headings:
+        return "§ " + " > ".join(chunk.headings)
+    return f"chars {chunk.start_offset}-{chunk.end_offset}"

@@ -1,0 +1,20 @@
+"""Embedders: the bundled local model and remote APIs behind one protocol."""
+
+from etagere.search.embedding._factory import EmbedderKind, create_embedder
+from etagere.search.embedding._hashing import content_hash
+from etagere.search.embedding._local import LocalOnnxEmbedder, load_tokenizer
+from etagere.search.embedding._mistral import MistralEmbedder
+from etagere.search.embedding._openai import OpenAICompatibleEmbedder
+from etagere.search.embedding._protocol import Embedder, EmbeddingError
+
+__all__ = [
+    "Embedder",
+    "EmbedderKind",
+    "EmbeddingError",
+    "LocalOnnxEmbedder",
+    "MistralEmbedder",
+    "OpenAICompatibleEmbedder",
+    "content_hash",
+    "create_embedder",
+    "load_tokenizer",
+]

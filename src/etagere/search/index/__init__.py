@@ -1,0 +1,1 @@
+"""Keyword and vector indexes: in-process (embedded mode) and PostgreSQL (server mode)."""

@@ -1,0 +1,48 @@
+"""The search backend interface: store a document's chunks, then query them two ways.
+
+Two implementations: ``EmbeddedSearchBackend`` (SQLite: chunks in the database, indexes in
+process memory caught up from it) and ``PostgresSearchBackend`` (pgvector HNSW and full-text
+search inside PostgreSQL). Storing happens inside the caller's transaction, so a document's
+chunks change in the same commit as its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from etagere.search.model import EmbeddedChunk, FloatVector, Scope, Scored
+
+
+class SearchBackend(Protocol):
+    def store_chunks(
+        self,
+        conn: Connection,
+        library_id: UUID,
+        document_id: UUID,
+        model: str,
+        chunks: Sequence[EmbeddedChunk],
+    ) -> None:
+        """Replace the document's chunks with ``chunks`` (none: it is no longer searchable)."""
+        ...
+
+    def forget_document(self, conn: Connection, library_id: UUID, document_id: UUID) -> None:
+        """The document is being deleted (its rows cascade away in the same transaction)."""
+        ...
+
+    def forget_library(self, conn: Connection, library_id: UUID) -> None:
+        """The library is being deleted."""
+        ...
+
+    def keyword(
+        self, conn: Connection, scope: Scope, query: str, k: int, *, conjunction: bool = False
+    ) -> list[Scored]:
+        """Best ``k`` chunks for the query's terms (BM25 or the backend's closest ranking)."""
+        ...
+
+    def nearest(self, conn: Connection, scope: Scope, vector: FloatVector, k: int) -> list[Scored]:
+        """Best ``k`` chunks by cosine similarity to ``vector``."""
+        ...
