@@ -102,7 +102,10 @@ def test_operations_endpoints(server: EtagereServer) -> None:
     with server.http() as http:
         assert http.get("/healthz").json() == {"status": "ok"}
         ready = http.get("/readyz")
-        assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+        assert ready.status_code == 200 and ready.json()["checks"] == {
+            "database": "ok",
+            "blob_store": "ok",
+        }
         spec = http.get("/openapi.json").json()
         assert "/v1/libraries" in spec["paths"]
         assert set(spec["paths"]["/v1/libraries/{library_id}"]) == {"get", "patch", "put", "delete"}

@@ -38,6 +38,68 @@ class Settings(BaseSettings):
         description="Seeds the API key created on first start (otherwise a random one is made).",
     )
     log_level: LogLevel = Field(default="info", description="Minimum level of log lines.")
+    workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Processing workers inside `serve` (0: only separate `etagere worker`s).",
+    )
+    max_upload_mb: float = Field(
+        default=100, gt=0, description="Largest accepted upload, in MB (larger: 413)."
+    )
+    extraction_timeout_seconds: float = Field(
+        default=300, gt=0, description="Wall-clock limit for extracting one document."
+    )
+    extraction_memory_mb: int = Field(
+        default=2048, ge=256, description="Memory cap of the extraction child process, in MB."
+    )
+    max_pages: int = Field(
+        default=2000, ge=1, description="Documents with more pages end in `error`."
+    )
+    ocr: bool = Field(default=True, description="OCR scanned pages and images with Tesseract.")
+    ocr_languages: str = Field(
+        default="eng", description="Tesseract languages, e.g. `eng+fra` (packs must be installed)."
+    )
+    job_lease_seconds: float = Field(
+        default=30, ge=5, description="A crashed worker's job is retried after this long."
+    )
+    sweep_interval_seconds: float = Field(
+        default=15, gt=0, description="How often expired documents are deleted."
+    )
+    signed_url_seconds: int = Field(
+        default=1800, ge=10, description="Lifetime of signed document URLs."
+    )
+    embedder: Literal["local", "mistral", "openai-compatible"] = Field(
+        default="local",
+        description=(
+            "Embedding backend: the bundled model (`local`), `mistral` (mistral-embed) or "
+            "`openai-compatible` (any `/v1/embeddings` server: Ollama, vLLM, TEI...)."
+        ),
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        description="Model name for remote embedders (default `mistral-embed` for `mistral`).",
+    )
+    embedding_url: str | None = Field(
+        default=None,
+        description="Base URL of the embedding server (`openai-compatible`; optional for mistral).",
+    )
+    embedding_api_key: SecretStr | None = Field(
+        default=None, description="API key of the embedding server, if it needs one."
+    )
+    chunk_size: int = Field(
+        default=1000,
+        ge=256,
+        le=32768,
+        description="Chunk size in characters when a library sets none (measured on SciFact).",
+    )
+    chunk_overlap: int = Field(
+        default=150, ge=0, description="Characters carried over between consecutive chunks."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs document URLs; default: a random key kept in the metadata store.",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL to connect to, defaulting to SQLite inside ``data_dir``."""

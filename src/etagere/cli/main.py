@@ -1,4 +1,4 @@
-"""The ``etagere`` command: ``serve``, ``admin ...`` (and later ``worker``, ``mcp``)."""
+"""The ``etagere`` command: ``serve``, ``worker``, ``admin ...`` and ``mcp``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import click
 
 import etagere
 from etagere.cli.admin import admin
-from etagere.cli.serve import serve
+from etagere.cli.mcp import mcp
+from etagere.cli.serve import serve, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,7 +17,9 @@ def cli() -> None:
 
 
 cli.add_command(serve)
+cli.add_command(worker)
 cli.add_command(admin)
+cli.add_command(mcp)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
-"""``etagere serve``: migrate, bootstrap on first start, then serve HTTP."""
+"""``etagere serve`` and ``etagere worker``: the two kinds of long-running process."""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -11,48 +12,75 @@ import click
 import uvicorn
 
 from etagere.cli.options import build_settings, emit, store_options
-from etagere.domain.identity import Bootstrap, IdentityService
+from etagere.domain.identity import Bootstrap
 from etagere.http.app import create_app
-from etagere.http.state import Services
 from etagere.logs import configure_logging
+from etagere.runtime import Runtime
 from etagere.settings import Settings
-from etagere.storage.metadata import Database
 
 log = logging.getLogger("etagere.serve")
 
 KEY_FILE = "initial-api-key"
 
-
-@click.command()
-@click.option("--host", default=None, help="Listen address (env ETAGERE_HOST; default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Listen port (env ETAGERE_PORT; default 8000)")
-@click.option(
+log_level_option = click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default=None,
     help="Minimum log level (env ETAGERE_LOG_LEVEL; default info).",
 )
+workers_option = click.option(
+    "--workers", type=int, default=None, help="Processing workers (env ETAGERE_WORKERS)."
+)
+
+
+@click.command()
+@click.option("--host", default=None, help="Listen address (env ETAGERE_HOST; default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Listen port (env ETAGERE_PORT; default 8000)")
+@workers_option
+@log_level_option
 @store_options
 def serve(as_json: bool, **flags: Any) -> None:
-    """Serve the API (and, from the documents feature on, in-process workers)."""
+    """Serve the API, with processing workers in the same process."""
     settings = build_settings(**flags)
     configure_logging(settings.log_level)
-    db = open_database(settings)
+    runtime = Runtime.open(settings)
     seed = settings.api_key.get_secret_value() if settings.api_key else None
-    created = IdentityService(db).bootstrap(seed)
+    created = runtime.services.identity.bootstrap(seed)
     if created is not None:
         announce_bootstrap(settings, created, seed_given=seed is not None, as_json=as_json)
-    log.info("listening", extra={"host": settings.host, "port": settings.port})
-    app = create_app(Services.build(db))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    runtime.start(settings.workers)
+    runtime.warm_search()
+    log.info(
+        "listening",
+        extra={"host": settings.host, "port": settings.port, "workers": settings.workers},
+    )
+    try:
+        uvicorn.run(
+            create_app(runtime.services),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        runtime.stop()
 
 
-def open_database(settings: Settings) -> Database:
-    """Connect to the metadata store and bring its schema up to date."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url())
-    db.migrate()
-    return db
+@click.command()
+@workers_option
+@log_level_option
+@store_options
+def worker(as_json: bool, **flags: Any) -> None:
+    """Process documents (no HTTP); run as many as the machine allows."""
+    settings = build_settings(**flags)
+    configure_logging(settings.log_level)
+    runtime = Runtime.open(settings)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: runtime.stop_event.set())
+    runtime.start(max(settings.workers, 1), sweeper=False)
+    emit(as_json, {"workers": max(settings.workers, 1)}, "etagere worker running")
+    runtime.stop_event.wait()
+    runtime.stop()
 
 
 def announce_bootstrap(

@@ -8,26 +8,47 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from starlette.routing import Route
 
 import etagere
+from etagere.agents.http import MCP_PATH, McpEndpoint
 from etagere.http.errors import install_error_handlers
-from etagere.http.routes import health, libraries
-from etagere.http.state import Services
+from etagere.http.routes import (
+    context,
+    documents,
+    health,
+    libraries,
+    search,
+    sharing,
+    signed,
+    tools,
+)
+from etagere.runtime import Services
 
 log = logging.getLogger("etagere.http")
 
 
 def create_app(services: Services) -> FastAPI:
     """An app serving the given services (the caller owns their lifecycle)."""
+    mcp = McpEndpoint(services)
     app = FastAPI(
         title="etagere",
         version=etagere.__version__,
         summary="Self-hosted document libraries for AI agents, Mistral Libraries API compatible.",
+        lifespan=mcp.lifespan,
     )
     app.state.services = services
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(libraries.router)
+    app.include_router(documents.router)
+    app.include_router(signed.router)
+    app.include_router(search.router)
+    app.include_router(sharing.router)
+    app.include_router(context.router)
+    app.include_router(tools.router)
+    # MCP over streamable HTTP: an ASGI app (not a request handler), authenticated on its own.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp, include_in_schema=False))
     app.middleware("http")(_log_requests)
     return app
 

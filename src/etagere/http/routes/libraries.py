@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 from uuid import UUID
 
@@ -44,14 +43,7 @@ def list_libraries(
     )
     pagination = None
     if result.total is not None:
-        current = page or 0
-        pagination = PaginationInfo(
-            total_items=result.total,
-            total_pages=math.ceil(result.total / page_size),
-            current_page=current,
-            page_size=page_size,
-            has_more=(current + 1) * page_size < result.total,
-        )
+        pagination = PaginationInfo.of(result.total, page or 0, page_size)
     return ListLibrariesOut(
         data=[LibraryOut.from_view(v) for v in result.items],
         pagination=pagination,

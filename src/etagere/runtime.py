@@ -1,0 +1,197 @@
+"""Assemble a running etagere from ``Settings``: stores, domain services, background loops.
+
+``serve`` and ``worker`` both start from here, so the two kinds of process are built the same
+way. Background loops (processing workers, the expiry sweeper) are threads that stop cleanly:
+a worker finishes its current document before the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from etagere.domain.documents import DocumentService
+from etagere.domain.identity import IdentityService
+from etagere.domain.libraries import LibraryService
+from etagere.domain.reading import ReadingService
+from etagere.domain.search import SearchService
+from etagere.domain.sharing import SharingService
+from etagere.domain.signing import UrlSigner
+from etagere.ingestion.extraction import ExtractionLimits
+from etagere.ingestion.indexing import ChunkingConfig
+from etagere.ingestion.worker import Worker, WorkerConfig
+from etagere.search.embedding import (
+    Embedder,
+    LocalOnnxEmbedder,
+    MistralEmbedder,
+    OpenAICompatibleEmbedder,
+)
+from etagere.search.index.backend import SearchBackend
+from etagere.search.index.embedded import EmbeddedSearchBackend
+from etagere.search.index.postgres import PostgresSearchBackend
+from etagere.settings import Settings
+from etagere.storage.blobs import BlobStore, LocalBlobStore
+from etagere.storage.metadata import Database
+from etagere.storage.metadata.secrets import get_or_create_secret
+
+log = logging.getLogger("etagere.runtime")
+
+MB = 1024 * 1024  # as in the 413 message
+ORPHAN_SWEEP_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Services:
+    """The domain services one process serves; built once, shared by every request."""
+
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    identity: IdentityService
+    libraries: LibraryService
+    documents: DocumentService
+    sharing: SharingService
+    search: SearchService
+    reading: ReadingService
+    embedder: Embedder
+    search_backend: SearchBackend
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.settings.max_upload_mb * MB)
+
+
+@dataclass
+class Runtime:
+    """Services plus the background threads of this process."""
+
+    services: Services
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        """Connect to the stores (migrating the schema) and build the services."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url())
+        db.migrate()
+        blobs = LocalBlobStore(settings.data_dir / "blobs")
+        signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
+        embedder = build_embedder(settings)
+        backend = build_search_backend(db, embedder)
+        services = Services(
+            settings=settings,
+            db=db,
+            blobs=blobs,
+            identity=IdentityService(db),
+            libraries=LibraryService(db, blobs, backend),
+            documents=DocumentService(db, blobs, signer, backend),
+            sharing=SharingService(db),
+            search=SearchService(db, backend, embedder),
+            reading=ReadingService(db, embedder),
+            embedder=embedder,
+            search_backend=backend,
+        )
+        return cls(services=services)
+
+    def worker(self) -> Worker:
+        settings = self.services.settings
+        limits = ExtractionLimits(
+            timeout_seconds=settings.extraction_timeout_seconds,
+            max_pages=settings.max_pages,
+            memory_bytes=settings.extraction_memory_mb * 1024 * 1024,
+            ocr=settings.ocr,
+            ocr_languages=settings.ocr_languages,
+        )
+        config = WorkerConfig(
+            lease_seconds=settings.job_lease_seconds,
+            heartbeat_seconds=settings.job_lease_seconds / 3,
+            limits=limits,
+            chunking=ChunkingConfig(settings.chunk_size, settings.chunk_overlap),
+        )
+        svc = self.services
+        return Worker(svc.db, svc.blobs, svc.embedder, svc.search_backend, config)
+
+    def start(self, workers: int, *, sweeper: bool = True) -> None:
+        """Start ``workers`` processing loops and, unless told not to, the expiry sweeper."""
+        for index in range(workers):
+            self._spawn(f"worker-{index}", self.worker().run_forever)
+        if sweeper:
+            self._spawn("sweeper", self._sweep_forever)
+
+    def warm_search(self) -> None:
+        """Load in-process search indexes in the background (API processes, embedded mode)."""
+        backend = self.services.search_backend
+        if isinstance(backend, EmbeddedSearchBackend):
+            self._spawn("search-warmup", lambda _stop: backend.warm())
+
+    def stop(self) -> None:
+        """Ask every loop to stop and wait for current jobs to finish."""
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join()
+        self.services.db.close()
+
+    def _spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _sweep_forever(self, stop: threading.Event) -> None:
+        interval = self.services.settings.sweep_interval_seconds
+        next_orphan_sweep = 0.0
+        while not stop.wait(interval):
+            try:
+                removed = self.services.documents.sweep_expired()
+                if time.monotonic() >= next_orphan_sweep:
+                    orphans = self.services.documents.sweep_orphans()
+                    next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_SECONDS
+                    if orphans:
+                        log.info("orphaned files deleted", extra={"count": orphans})
+            except (SQLAlchemyError, OSError):
+                log.exception("sweep failed; retrying at the next interval")
+                continue
+            if removed:
+                log.info("expired documents deleted", extra={"count": removed})
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedder (the bundled local model unless told otherwise)."""
+    key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+    if settings.embedder == "mistral":
+        if key is None:
+            raise ValueError("ETAGERE_EMBEDDING_API_KEY is required with ETAGERE_EMBEDDER=mistral")
+        return MistralEmbedder(
+            api_key=key,
+            model=settings.embedding_model or "mistral-embed",
+            server_url=settings.embedding_url,
+        )
+    if settings.embedder == "openai-compatible":
+        if not settings.embedding_url or not settings.embedding_model:
+            raise ValueError(
+                "ETAGERE_EMBEDDING_URL and ETAGERE_EMBEDDING_MODEL are required with "
+                "ETAGERE_EMBEDDER=openai-compatible"
+            )
+        return OpenAICompatibleEmbedder(
+            base_url=settings.embedding_url, model=settings.embedding_model, api_key=key
+        )
+    return LocalOnnxEmbedder()
+
+
+def build_search_backend(db: Database, embedder: Embedder) -> SearchBackend:
+    """In-process indexes over SQLite; pgvector and full-text search on PostgreSQL."""
+    if db.dialect == "postgresql":
+        return PostgresSearchBackend(db, embedder.dimension)
+    return EmbeddedSearchBackend(db)
+
+
+def _signing_secret(settings: Settings, db: Database) -> bytes:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    with db.write() as conn:
+        return get_or_create_secret(conn, "url_signing").encode()
