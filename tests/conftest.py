@@ -15,6 +15,11 @@ from pathlib import Path
 import pytest
 from mistralai.client import Mistral
 
+from etagere.domain.libraries import LibraryService
+from etagere.runtime import build_search_backend
+from etagere.search.embedding import LocalOnnxEmbedder
+from etagere.search.index.backend import SearchBackend
+from etagere.storage.blobs import LocalBlobStore
 from etagere.storage.metadata import Database
 from tests.support import postgres
 from tests.support.servers import EtagereServer, StoreLocation
@@ -87,6 +92,17 @@ def start_server(store: StoreLocation) -> Iterator[ServerFactory]:
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def search_backend(db: Database) -> SearchBackend:
+    """The search backend the server would use on this store (in-process or PostgreSQL)."""
+    return build_search_backend(db, LocalOnnxEmbedder())
+
+
+@pytest.fixture
+def library_service(db: Database, tmp_path: Path, search_backend: SearchBackend) -> LibraryService:
+    return LibraryService(db, LocalBlobStore(tmp_path / "blobs"), search_backend)
 
 
 @pytest.fixture

@@ -46,25 +46,29 @@ def test_migrations_are_idempotent_and_safe_concurrently(db: Database) -> None:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
 
 
-def test_timestamps_round_trip_as_utc(db: Database, identity: IdentityService) -> None:
+def test_timestamps_round_trip_as_utc(
+    db: Database, identity: IdentityService, library_service: LibraryService
+) -> None:
     caller = make_caller(identity, "acme", "research")
-    view = LibraryService(db).create(caller, "t")
+    view = library_service.create(caller, "t")
     paris = timezone(timedelta(hours=1))
     local = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=paris)
     with db.write() as conn:
         conn.execute(
             libraries.update().where(libraries.c.id == view.library.id).values(updated_at=local)
         )
-    stored = LibraryService(db).get(caller, view.library.id).library.updated_at
+    stored = library_service.get(caller, view.library.id).library.updated_at
     assert stored == local and stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
 
 
-def test_roles_owner_member_outsider(db: Database, identity: IdentityService) -> None:
+def test_roles_owner_member_outsider(
+    db: Database, identity: IdentityService, library_service: LibraryService
+) -> None:
     owner = make_caller(identity, "acme", "research")
     member = make_caller(identity, "acme", "research")
     other_ws = make_caller(identity, "acme", "sales")
     other_org = make_caller(identity, "globex", "main")
-    svc = LibraryService(db)
+    svc = library_service
     shared = svc.create(owner, "shared").library
     private = svc.create(owner, "private", owner_type=OwnerType.USER).library
     with db.read() as conn:
@@ -80,10 +84,12 @@ def test_roles_owner_member_outsider(db: Database, identity: IdentityService) ->
         assert require_library(conn, owner, private.id, Role.OWNER).library == private
 
 
-def test_update_and_delete_rules(db: Database, identity: IdentityService) -> None:
+def test_update_and_delete_rules(
+    db: Database, identity: IdentityService, library_service: LibraryService
+) -> None:
     owner = make_caller(identity, "acme", "research")
     member = make_caller(identity, "acme", "research")
-    svc = LibraryService(db)
+    svc = library_service
     lib = svc.create(owner, "  spaced  ", description="d").library
     assert lib.name == "spaced"
     unchanged = svc.update(member, lib.id, LibraryChanges())
@@ -99,9 +105,11 @@ def test_update_and_delete_rules(db: Database, identity: IdentityService) -> Non
         svc.get(owner, lib.id)
 
 
-def test_concurrent_creates_all_land(db: Database, identity: IdentityService) -> None:
+def test_concurrent_creates_all_land(
+    db: Database, identity: IdentityService, library_service: LibraryService
+) -> None:
     caller = make_caller(identity, "acme", "research")
-    svc = LibraryService(db)
+    svc = library_service
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: svc.create(caller, f"lib {i}"), range(40)))
     page = svc.list(caller, page_size=100)

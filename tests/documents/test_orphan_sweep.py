@@ -8,6 +8,7 @@ from etagere.domain.documents import DocumentService
 from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.signing import UrlSigner
+from etagere.search.index.backend import SearchBackend
 from etagere.storage.blobs import LocalBlobStore
 from etagere.storage.metadata import Database
 
@@ -18,14 +19,16 @@ def write_blob(blobs: LocalBlobStore, data: bytes) -> str:
         return writer.commit().key
 
 
-def test_unreferenced_and_abandoned_files_go_referenced_stay(db: Database, tmp_path: Path) -> None:
+def test_unreferenced_and_abandoned_files_go_referenced_stay(
+    db: Database, tmp_path: Path, library_service: LibraryService, search_backend: SearchBackend
+) -> None:
     identity = IdentityService(db)
     boot = identity.bootstrap("etg_sweep")
     assert boot is not None
     caller = identity.authenticate("etg_sweep")
     blobs = LocalBlobStore(tmp_path / "blobs")
-    documents = DocumentService(db, blobs, UrlSigner(b"k"))
-    library = LibraryService(db).create(caller, "lib").library
+    documents = DocumentService(db, blobs, UrlSigner(b"k"), search_backend)
+    library = library_service.create(caller, "lib").library
 
     kept_key = write_blob(blobs, b"referenced text")
     with blobs.writer(max_bytes=100) as writer:

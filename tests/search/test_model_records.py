@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from etagere.domain.errors import Conflict
@@ -11,28 +9,22 @@ from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.search import KeywordQuery, SearchService, VectorQuery
 from etagere.search.embedding import LocalOnnxEmbedder
-from etagere.search.index.embedded import EmbeddedSearchBackend
-from etagere.search.index.postgres import PostgresSearchBackend
-from etagere.storage.blobs import LocalBlobStore
+from etagere.search.index.backend import SearchBackend
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import chunks as chunk_store
 
 
-def test_search_refuses_vectors_of_another_model(db: Database, tmp_path: Path) -> None:
+def test_search_refuses_vectors_of_another_model(
+    db: Database, library_service: LibraryService, search_backend: SearchBackend
+) -> None:
     embedder = LocalOnnxEmbedder()
-    backend = (
-        PostgresSearchBackend(db, embedder.dimension)
-        if db.dialect == "postgresql"
-        else EmbeddedSearchBackend(db)
-    )
     identity = IdentityService(db)
     assert identity.bootstrap("etg_models") is not None
     caller = identity.authenticate("etg_models")
-    libraries = LibraryService(db, LocalBlobStore(tmp_path / "blobs"), backend)
-    library = libraries.create(caller, "old vectors").library
+    library = library_service.create(caller, "old vectors").library
     with db.write() as conn:
         chunk_store.set_library_model(conn, library.id, "some-other-model", 1024)
-    search = SearchService(db, backend, embedder)
+    search = SearchService(db, search_backend, embedder)
     with pytest.raises(Conflict, match=r"some-other-model.*reprocess"):
         search.search(caller, [library.id], VectorQuery(query="anything"))
     assert search.search(caller, [library.id], KeywordQuery("anything")) == []
