@@ -154,3 +154,12 @@ def test_blank_image_without_text_is_empty_not_an_error(
     result = extract(path, filename=None, limits=limits)
     assert result.markdown.strip() == ""
     assert_valid(result)
+
+
+def test_text_starting_with_bm_is_text_not_a_bitmap(tmp_path: Path) -> None:
+    bitmap = tmp_path / "scan.txt"
+    Image.new("RGB", (8, 8), "white").save(bitmap, format="BMP")
+    assert detect_type(bitmap, "scan.txt") == "image/bmp"
+    note = tmp_path / "abstract.txt"
+    note.write_text("BMI-1 is a polycomb ring finger oncogene.\n\nIt regulates stem cells.\n")
+    assert detect_type(note, "abstract.txt") == "text/plain"

@@ -26,8 +26,10 @@ _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", mime.GIF),
     (b"II*\x00", mime.TIFF),
     (b"MM\x00*", mime.TIFF),
-    (b"BM", mime.BMP),
 )
+# Sizes of the DIB headers that may follow a BMP file header: "BM" alone is too weak a magic
+# (text starting with "BMI-1" or "BMP receptor" is not an image).
+_BMP_DIB_SIZES = {12, 40, 52, 56, 64, 108, 124}
 _OOXML_PARTS = (("word/", mime.DOCX), ("ppt/", mime.PPTX), ("xl/", mime.XLSX))
 _ODF_TYPES = {mime.ODT, mime.ODS, mime.ODP, mime.EPUB}
 _MAIL_HEADER = re.compile(
@@ -66,7 +68,18 @@ def _binary_type(path: Path, head: bytes) -> str | None:
     for magic, image_type in _IMAGE_MAGIC:
         if head.startswith(magic):
             return image_type
+    if _is_bmp(head):
+        return mime.BMP
     return None
+
+
+def _is_bmp(head: bytes) -> bool:
+    """A BMP file header: "BM", reserved zeros, then a DIB header of a known size."""
+    if len(head) < 18 or not head.startswith(b"BM"):
+        return False
+    reserved = head[6:10]
+    dib_size = int.from_bytes(head[14:18], "little")
+    return reserved == b"\x00\x00\x00\x00" and dib_size in _BMP_DIB_SIZES
 
 
 def _zip_type(path: Path) -> str:

@@ -27,8 +27,9 @@ ANALYZER = "etagere_en"
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 128
-# Below this many vectors in scope, exact search is as fast as the graph and always right.
-EXACT_BELOW = 20_000
+# Below this many vectors, exact search costs at most ~0.6 ms and is always right; above it the
+# graph is faster (bench/search --sweep: exact 1.3 ms vs HNSW 0.4 ms at 10k, recall@10 0.998).
+EXACT_BELOW = 5_000
 WRITER_HEAP = 64 * 1024 * 1024
 
 
