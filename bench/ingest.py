@@ -1,13 +1,14 @@
 """Whole-pipeline ingestion throughput through the HTTP API, driven by the official SDK.
 
-Run from the repository root: ``python bench/ingest.py`` (about three minutes on 2 cores).
+Run from the repository root: ``python bench/ingest.py`` (a few minutes on 2 cores).
 
 A real ``etagere serve`` (SQLite in a temporary data directory, two processing workers) is
 started exactly as the tests start it. For each format, one run uploads every input into a
 fresh library and waits until all documents are ``done``; the clock runs from the first upload
-to the last ``done``, so it covers upload, queueing, sandboxed extraction, summary and token
-counting. Each format is run three times and the median is reported. Inputs are generated in a
-temporary directory, plus the shared evaluation text PDFs (``../shared/eval/docs``).
+to the last ``done``, so it covers upload, queueing, sandboxed extraction, summary, token
+counting, chunking and embedding. Each format is run three times and the median is reported.
+Inputs are generated in a temporary directory, plus the shared evaluation text PDFs
+(``../shared/eval/docs``).
 """
 
 from __future__ import annotations
@@ -166,13 +167,14 @@ def write_text_pdf(path: Path, pages: int) -> Path:
 
 
 def workloads(work: Path) -> list[Workload]:
-    pdfs = [write_text_pdf(work / "generated-200-pages.pdf", 200)]
+    # Sizes are small because the pipeline now embeds every chunk on the CPU (the slowest step).
+    pdfs = [write_text_pdf(work / "generated-20-pages.pdf", 20)]
     pdfs += [EVAL_DOCS / name for name in EVAL_TEXT_PDFS if (EVAL_DOCS / name).exists()]
-    texts = [write_text(work / f"notes-{i}.txt", 4 * MB, seed=i) for i in range(5)]
-    docxs = [write_docx(work / f"report-{i}.docx", 3 * MB, seed=100 + i) for i in range(3)]
+    texts = [write_text(work / f"notes-{i}.txt", MB // 25, seed=i) for i in range(5)]
+    docxs = [write_docx(work / f"report-{i}.docx", MB // 10, seed=100 + i) for i in range(3)]
     return [
-        Workload("text PDF (200-page generated + eval)", pdfs, "pages"),
-        Workload("plain text (5 x 4 MB)", texts, "MB"),
+        Workload("text PDF (20-page generated + eval)", pdfs, "pages"),
+        Workload("plain text (5 x 40 kB)", texts, "MB"),
         Workload("DOCX (3 generated)", docxs, "MB"),
     ]
 
