@@ -1,0 +1,160 @@
+"""The data of ``bench/search.py``: recycled SciFact passages, clustered vectors, real queries.
+
+Texts are SciFact abstracts split by ``chunk_markdown`` into passages of at most 1,000
+characters (10,768 of them), recycled up to N chunks; chunk ``i`` is passage ``i % P`` plus an
+id token ``ref{i}``, so every chunk is a distinct document for BM25 and the term dictionary grows
+with N as it would with real identifiers.
+
+Vectors are not random Gaussians (in 384 dimensions those are all nearly equidistant, which is
+pathological for HNSW): chunk ``i`` gets the real MiniLM embedding of its passage plus isotropic
+noise of norm ``NOISE`` (relative to the unit vector), normalised. So the corpus is a mixture of
+10,768 Gaussian clusters centred on real passage embeddings, and at 1M each cluster holds ~93
+near-duplicates, a hard case for HNSW. Query vectors are the real embeddings of the SciFact
+claims (embedded here, which is also how the query-embedding latency is measured).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from etagere.ingestion.chunking import chunk_markdown
+from etagere.search.embedding import LocalOnnxEmbedder
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL_DIR = Path(os.environ.get("ETAGERE_EVAL_DIR") or ROOT.parent / "shared" / "eval")
+# Shared with bench/embed_scifact.py (same file, same keys): passage embeddings are computed once.
+CACHE_DIR = Path(os.environ.get("ETAGERE_BENCH_CACHE", "/tmp/etagere-bench-cache"))
+PASSAGE_CHARS = 1000
+NOISE = 0.5
+SEED = 20261125
+Matrix = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """N chunks: text ``i`` is recycled from the passages, vector ``i`` is a row of ``vectors``."""
+
+    passages: list[str]
+    vectors: Matrix
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def text(self, i: int) -> str:
+        return f"{self.passages[i % len(self.passages)]} ref{i}"
+
+    def batches(self, size: int) -> Iterator[range]:
+        for start in range(0, self.size, size):
+            yield range(start, min(start + size, self.size))
+
+
+@dataclass(frozen=True)
+class Queries:
+    """SciFact claims, their MiniLM vectors, and how long embedding each one took (ms)."""
+
+    texts: list[str]
+    vectors: Matrix
+    embed_ms: npt.NDArray[np.float64]
+    embed_cpu_ms: npt.NDArray[np.float64]
+
+
+def scifact_passages() -> list[str]:
+    """SciFact abstracts (title + text) cut into passages of at most 1,000 characters."""
+    passages = []
+    with gzip.open(EVAL_DIR / "scifact" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            text = f"{record['title']} {record['text']}"
+            passages += [
+                c.text for c in chunk_markdown(text, [], chunk_size=PASSAGE_CHARS, overlap=0)
+            ]
+    return passages
+
+
+def passage_vectors(embedder: LocalOnnxEmbedder, passages: list[str]) -> Matrix:
+    """Real embeddings of the passages, from the shared cache or computed (minutes) and cached."""
+    path = CACHE_DIR / f"{embedder.model_name}.npz"
+    cache: dict[str, Matrix] = {}
+    if path.exists():
+        stored = np.load(path)
+        cache = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+    keys = [hashlib.sha256(p.encode()).hexdigest() for p in passages]
+    missing = sorted({k: p for k, p in zip(keys, passages, strict=True) if k not in cache}.items())
+    if missing:
+        print(
+            f"embedding {len(missing)} passages once (about 25/s; cached in {path})",
+            file=sys.stderr,
+            flush=True,
+        )
+        vectors = embedder.embed_documents([p for _, p in missing])
+        cache.update((k, v) for (k, _), v in zip(missing, vectors, strict=True))
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        np.savez(path, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())))
+    return np.stack([cache[k] for k in keys]).astype(np.float32)
+
+
+def clustered_vectors(centres: Matrix, n: int, noise: float = NOISE, seed: int = SEED) -> Matrix:
+    """Row ``i``: centre ``i % len(centres)`` plus Gaussian noise of norm ~``noise``, normalised."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, centres.shape[1]), dtype=np.float32)
+    scale = noise / np.sqrt(centres.shape[1])
+    for start in range(0, n, 65_536):
+        stop = min(start + 65_536, n)
+        rows = centres[np.arange(start, stop) % len(centres)]
+        rows = rows + rng.standard_normal(rows.shape, dtype=np.float32) * np.float32(scale)
+        out[start:stop] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return out
+
+
+def scifact_queries(embedder: LocalOnnxEmbedder, count: int) -> Queries:
+    """The first ``count`` SciFact claims, each embedded alone and timed (after a warm-up)."""
+    texts = []
+    with (EVAL_DIR / "scifact" / "queries.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            texts.append(json.loads(line)["text"])
+            if len(texts) == count:
+                break
+    for text in texts[:5]:
+        embedder.embed_query(text)  # loads the model; not timed
+    vectors, wall, cpu = [], [], []
+    for text in texts:
+        started, started_cpu = time.perf_counter_ns(), time.process_time_ns()
+        vectors.append(embedder.embed_query(text))
+        cpu.append((time.process_time_ns() - started_cpu) / 1e6)
+        wall.append((time.perf_counter_ns() - started) / 1e6)
+    return Queries(texts, np.stack(vectors).astype(np.float32), np.array(wall), np.array(cpu))
+
+
+def exact_top(vectors: Matrix, queries: Matrix, k: int) -> npt.NDArray[np.int64]:
+    """Brute-force top ``k`` rows by cosine (all vectors are unit length), best first."""
+    best_scores = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_ids = np.zeros((len(queries), 0), dtype=np.int64)
+    for start in range(0, len(vectors), 262_144):
+        scores = queries @ vectors[start : start + 262_144].T
+        top = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
+        best_scores = np.hstack([best_scores, np.take_along_axis(scores, top, axis=1)])
+        best_ids = np.hstack([best_ids, top + start])
+        keep = np.argsort(-best_scores, axis=1, kind="stable")[:, :k]
+        best_scores = np.take_along_axis(best_scores, keep, axis=1)
+        best_ids = np.take_along_axis(best_ids, keep, axis=1)
+    return best_ids
+
+
+def recall_at(found: list[list[int]], truth: list[list[int]], k: int = 10) -> float:
+    """Mean share of the true top ``k`` that the system returned in its top ``k``."""
+    shares = [
+        len(set(f[:k]) & set(t[:k])) / max(1, len(t[:k])) for f, t in zip(found, truth, strict=True)
+    ]
+    return float(np.mean(shares))
