@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:  # ``python bench/ingest.py`` puts bench/, not the
 import docx  # noqa: E402
 from mistralai.client import Mistral  # noqa: E402
 from mistralai.client.utils import BackoffStrategy, RetryConfig  # noqa: E402
+from tests.extraction.extraction_fixtures import lined_pdf  # noqa: E402
 from tests.support.servers import EtagereServer, StoreLocation  # noqa: E402
 
 EVAL_DOCS = Path(os.environ.get("ETAGERE_EVAL_DIR") or ROOT.parent / "shared" / "eval") / "docs"
@@ -130,47 +131,9 @@ def write_docx(path: Path, size: int, seed: int) -> Path:
     return path
 
 
-def write_text_pdf(path: Path, pages: int) -> Path:
-    """A PDF of ``pages`` pages with 40 lines of Helvetica text each."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    kids = []
-    for number in range(1, pages + 1):
-        stream = " ".join(
-            f"BT /F1 11 Tf 72 {740 - 16 * i} Td (Page {number}, line {i}: a sentence of "
-            f"plain words for the ingestion benchmark.) Tj ET"
-            for i in range(40)
-        ).encode()
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects)
-        )
-        kids.append(len(objects))
-    refs = b" ".join(b"%d 0 R" % kid for kid in kids)
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (refs, len(kids))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    path.write_bytes(bytes(out))
-    return path
-
-
 def workloads(work: Path) -> list[Workload]:
     # Sizes are small because the pipeline now embeds every chunk on the CPU (the slowest step).
-    pdfs = [write_text_pdf(work / "generated-20-pages.pdf", 20)]
+    pdfs = [lined_pdf(work / "generated-20-pages.pdf", 20)]
     pdfs += [EVAL_DOCS / name for name in EVAL_TEXT_PDFS if (EVAL_DOCS / name).exists()]
     texts = [write_text(work / f"notes-{i}.txt", MB // 25, seed=i) for i in range(5)]
     docxs = [write_docx(work / f"report-{i}.docx", MB // 10, seed=100 + i) for i in range(3)]

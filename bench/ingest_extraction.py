@@ -1,6 +1,6 @@
 """Extraction throughput: pages/s for PDFs, MB/s for text, DOCX and HTML (medians of runs).
 
-Run: ``PYTHONPATH=src python bench/ingest_extraction.py`` (about a minute on 2 cores).
+Run from the repository root: ``python bench/ingest_extraction.py`` (about a minute on 2 cores).
 Inputs are generated in a temporary directory, plus the shared evaluation documents
 (``../shared/eval/docs`` or ``$ETAGERE_EVAL_DIR/docs``) when present.
 """
@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-import docx
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # ``python bench/...`` puts bench/, not the root, first
+    sys.path.insert(0, str(ROOT))
 
-from etagere.ingestion.extraction import ExtractionLimits, extract, extract_isolated
+import docx  # noqa: E402
+from tests.extraction.extraction_fixtures import lined_pdf  # noqa: E402
+
+from etagere.ingestion.extraction import (  # noqa: E402
+    ExtractionLimits,
+    extract,
+    extract_isolated,
+)
 
 EVAL_DOCS = (
     Path(
@@ -36,46 +46,6 @@ TEXT_PDFS = (
 )
 LIMITS = ExtractionLimits()
 RUNS = 5
-
-
-def write_text_pdf(path: Path, pages: int) -> Path:
-    """A minimal PDF with a few lines of Helvetica text on each page."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    kids = []
-    for number in range(1, pages + 1):
-        lines = " ".join(
-            f"BT /F1 11 Tf 72 {720 - 14 * i} Td "
-            f"(Page {number} line {i}: the quick brown fox jumps.) Tj ET"
-            for i in range(40)
-        ).encode()
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(lines), lines))
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects)
-        )
-        kids.append(len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-        b" ".join(b"%d 0 R" % k for k in kids),
-        len(kids),
-    )
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    path.write_bytes(bytes(out))
-    return path
 
 
 def write_docx(path: Path, paragraphs: int) -> Path:
@@ -117,7 +87,7 @@ def main() -> None:
     rows: list[tuple[str, str, float, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        big_pdf = write_text_pdf(work / "big.pdf", 1000)
+        big_pdf = lined_pdf(work / "big.pdf", 1000)
         seconds = median_seconds(lambda: extract(big_pdf, filename=None, limits=LIMITS), 3)
         rows.append(
             ("generated PDF, 1,000 pages x 40 lines", "pages/s", 1000 / seconds, f"{seconds:.2f} s")

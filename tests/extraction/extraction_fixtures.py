@@ -6,6 +6,7 @@ import os
 import shutil
 import struct
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 EVAL_DIR = Path(
@@ -15,8 +16,8 @@ EVAL_DIR = Path(
 DOCS = EVAL_DIR / "docs"
 
 
-def write_text_pdf(path: Path, pages: list[str]) -> Path:
-    """Write a minimal valid PDF with one line of Helvetica text per page."""
+def write_text_pdf(path: Path, pages: Sequence[str]) -> Path:
+    """Write a minimal valid PDF: one page per string, one Helvetica line per text line."""
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"",  # page tree, filled in below once the page object numbers are known
@@ -24,8 +25,10 @@ def write_text_pdf(path: Path, pages: list[str]) -> Path:
     ]
     kids = []
     for text in pages:
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
+        stream = " ".join(
+            f"BT /F1 11 Tf 72 {740 - 16 * row} Td ({_escape(line)}) Tj ET"
+            for row, line in enumerate(text.split("\n"))
+        ).encode("latin-1")
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
         content_number = len(objects)
         objects.append(
@@ -49,6 +52,22 @@ def write_text_pdf(path: Path, pages: list[str]) -> Path:
     )
     path.write_bytes(bytes(out))
     return path
+
+
+def lined_pdf(path: Path, pages: int, lines: int = 40) -> Path:
+    """A PDF of ``pages`` pages of ``lines`` numbered lines of prose (benchmarks, big inputs)."""
+    texts = [
+        "\n".join(
+            f"Page {number}, line {row}: a sentence of plain words for the benchmark."
+            for row in range(lines)
+        )
+        for number in range(1, pages + 1)
+    ]
+    return write_text_pdf(path, texts)
+
+
+def _escape(line: str) -> str:
+    return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
 def docx_with_bomb(source: Path, target: Path, size: int) -> Path:
