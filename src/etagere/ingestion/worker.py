@@ -119,7 +119,7 @@ class Worker:
     def _process(self, job: job_store.ClaimedJob) -> tuple[Outcome, Embedded] | None:
         """Extract, then chunk and embed: everything slow, outside any transaction."""
         with self.db.write() as conn:
-            document = document_store.get_document(conn, job.document_id)
+            document = document_store.get_document(conn, job.document_id, lock=True)
             if document is None or not job_store.is_current(conn, job, self.name):
                 return None
             document_store.update_document(
@@ -144,11 +144,9 @@ class Worker:
         now = utcnow()
         model = self.embedder.model_name
         with self.db.write() as conn:
-            if not job_store.is_current(conn, job, self.name):
-                return  # reprocessed or re-claimed meanwhile: the newer run wins
-            document = document_store.get_document(conn, job.document_id)
-            if document is None:
-                return
+            document = document_store.get_document(conn, job.document_id, lock=True)
+            if document is None or not job_store.is_current(conn, job, self.name):
+                return  # deleted, reprocessed or re-claimed meanwhile: the newer state wins
             if outcome.text is not None:
                 document_store.save_text(conn, job.document_id, outcome.text)
             else:

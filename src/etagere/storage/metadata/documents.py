@@ -59,11 +59,18 @@ def find_by_hash(conn: Connection, library_id: UUID, digest: str) -> Document | 
 
 
 def get_document(
-    conn: Connection, document_id: UUID, library_id: UUID | None = None
+    conn: Connection, document_id: UUID, library_id: UUID | None = None, *, lock: bool = False
 ) -> Document | None:
+    """A document; with ``lock``, its row is held (FOR NO KEY UPDATE) until the transaction ends.
+
+    Lock order everywhere: library, then document, then job. Deletes cascade in that order,
+    so a worker must hold the document before its job, or the two deadlock.
+    """
     query = sa.select(*_COLUMNS).where(documents.c.id == document_id)
     if library_id is not None:
         query = query.where(documents.c.library_id == library_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
     row = conn.execute(query).first()
     return _document(row._mapping) if row else None
 

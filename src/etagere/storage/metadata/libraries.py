@@ -118,7 +118,11 @@ def library_with_role(
         libraries.c.id == library_id
     )
     if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=libraries)
+        # FOR NO KEY UPDATE: serialises writers of this library (counters, deletes) but not the
+        # foreign-key checks of workers inserting a document's chunks, which take KEY SHARE;
+        # a plain FOR UPDATE deadlocks with them (a delete waits on the worker's job row while
+        # the worker waits on the library row).
+        query = query.with_for_update(of=libraries, key_share=True)
     row = conn.execute(query).first()
     if row is None:
         return None
