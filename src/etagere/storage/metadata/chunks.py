@@ -112,45 +112,48 @@ def documents_with_chunks(conn: Connection) -> list[tuple[UUID, UUID]]:
     return [(r.library_id, r.document_id) for r in conn.execute(query)]
 
 
+def select_hits() -> sa.Select[Any]:
+    """Chunks joined with what a hit shows of their document (see ``to_hit``)."""
+    return sa.select(
+        chunks.c.seq,
+        chunks.c.id,
+        chunks.c.document_id,
+        chunks.c.library_id,
+        chunks.c.text,
+        chunks.c.start_offset,
+        chunks.c.end_offset,
+        chunks.c.pages,
+        chunks.c.headings,
+        documents.c.name,
+        documents.c.mime_type,
+        documents.c.attributes,
+    ).join(documents, documents.c.id == chunks.c.document_id)
+
+
+def to_hit(row: Any) -> ChunkHit:
+    """A row of ``select_hits`` as a ``ChunkHit``."""
+    return ChunkHit(
+        seq=int(row.seq),
+        id=row.id,
+        document_id=row.document_id,
+        library_id=row.library_id,
+        text=row.text,
+        start_offset=row.start_offset,
+        end_offset=row.end_offset,
+        pages=tuple(row.pages),
+        headings=tuple(row.headings),
+        document_name=row.name,
+        mime_type=row.mime_type,
+        attributes=row.attributes,
+    )
+
+
 def hits(conn: Connection, seqs: Sequence[int]) -> dict[int, ChunkHit]:
     """The chunks still present among ``seqs`` (a deleted document's chunks are gone)."""
     if not seqs:
         return {}
-    query = (
-        sa.select(
-            chunks.c.seq,
-            chunks.c.id,
-            chunks.c.document_id,
-            chunks.c.library_id,
-            chunks.c.text,
-            chunks.c.start_offset,
-            chunks.c.end_offset,
-            chunks.c.pages,
-            chunks.c.headings,
-            documents.c.name,
-            documents.c.mime_type,
-            documents.c.attributes,
-        )
-        .join(documents, documents.c.id == chunks.c.document_id)
-        .where(chunks.c.seq.in_(seqs))
-    )
-    return {
-        int(r.seq): ChunkHit(
-            seq=int(r.seq),
-            id=r.id,
-            document_id=r.document_id,
-            library_id=r.library_id,
-            text=r.text,
-            start_offset=r.start_offset,
-            end_offset=r.end_offset,
-            pages=tuple(r.pages),
-            headings=tuple(r.headings),
-            document_name=r.name,
-            mime_type=r.mime_type,
-            attributes=r.attributes,
-        )
-        for r in conn.execute(query)
-    }
+    rows = conn.execute(select_hits().where(chunks.c.seq.in_(seqs)))
+    return {int(row.seq): to_hit(row) for row in rows}
 
 
 def cached_vectors(conn: Connection, model: str, hashes: Iterable[str]) -> dict[str, FloatVector]:

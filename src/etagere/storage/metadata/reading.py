@@ -7,52 +7,17 @@ is simply not found.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.storage.metadata.chunks import ChunkHit
-from etagere.storage.metadata.schema import chunks, documents
+from etagere.storage.metadata.chunks import ChunkHit, select_hits, to_hit
+from etagere.storage.metadata.schema import chunks
 
 # A document of the largest accepted size (2,000 pages) has a few thousand chunks; a grep reads
 # them all, so this bounds what one call may load.
 MAX_DOCUMENT_CHUNKS = 50_000
-
-
-def _select() -> sa.Select[Any]:
-    return sa.select(
-        chunks.c.seq,
-        chunks.c.id,
-        chunks.c.document_id,
-        chunks.c.library_id,
-        chunks.c.text,
-        chunks.c.start_offset,
-        chunks.c.end_offset,
-        chunks.c.pages,
-        chunks.c.headings,
-        documents.c.name,
-        documents.c.mime_type,
-        documents.c.attributes,
-    ).join(documents, documents.c.id == chunks.c.document_id)
-
-
-def _hit(row: Any) -> ChunkHit:
-    return ChunkHit(
-        seq=int(row.seq),
-        id=row.id,
-        document_id=row.document_id,
-        library_id=row.library_id,
-        text=row.text,
-        start_offset=row.start_offset,
-        end_offset=row.end_offset,
-        pages=tuple(row.pages),
-        headings=tuple(row.headings),
-        document_name=row.name,
-        mime_type=row.mime_type,
-        attributes=row.attributes,
-    )
 
 
 def _of_document(library_id: UUID, document_id: UUID) -> sa.ColumnElement[bool]:
@@ -61,9 +26,9 @@ def _of_document(library_id: UUID, document_id: UUID) -> sa.ColumnElement[bool]:
 
 def chunk_by_id(conn: Connection, library_id: UUID, chunk_id: UUID) -> ChunkHit | None:
     """The chunk with this id, if it belongs to the library."""
-    query = _select().where(chunks.c.id == chunk_id, chunks.c.library_id == library_id)
+    query = select_hits().where(chunks.c.id == chunk_id, chunks.c.library_id == library_id)
     row = conn.execute(query).first()
-    return _hit(row) if row is not None else None
+    return to_hit(row) if row is not None else None
 
 
 def has_chunks(conn: Connection, library_id: UUID, document_id: UUID) -> bool:
@@ -81,13 +46,13 @@ def chunks_within(
     limit: int,
 ) -> list[ChunkHit]:
     """Chunks whose span lies inside ``[start, end)`` (an omitted bound is open), in order."""
-    query = _select().where(_of_document(library_id, document_id))
+    query = select_hits().where(_of_document(library_id, document_id))
     if start is not None:
         query = query.where(chunks.c.start_offset >= start)
     if end is not None:
         query = query.where(chunks.c.end_offset <= end)
     query = query.order_by(chunks.c.start_offset, chunks.c.ordinal).limit(limit)
-    return [_hit(r) for r in conn.execute(query)]
+    return [to_hit(r) for r in conn.execute(query)]
 
 
 def chunks_after(
@@ -99,7 +64,7 @@ def chunks_after(
     and ending after ``end``; for chunks that do not overlap this is "at or after ``end``".
     """
     query = (
-        _select()
+        select_hits()
         .where(
             _of_document(library_id, document_id),
             chunks.c.start_offset > start,
@@ -108,7 +73,7 @@ def chunks_after(
         .order_by(chunks.c.start_offset, chunks.c.ordinal)
         .limit(limit)
     )
-    return [_hit(r) for r in conn.execute(query)]
+    return [to_hit(r) for r in conn.execute(query)]
 
 
 def chunks_before(
@@ -116,7 +81,7 @@ def chunks_before(
 ) -> list[ChunkHit]:
     """The ``limit`` chunks that precede the span ``[start, end)``, in reading order."""
     query = (
-        _select()
+        select_hits()
         .where(
             _of_document(library_id, document_id),
             chunks.c.start_offset < start,
@@ -125,15 +90,15 @@ def chunks_before(
         .order_by(chunks.c.start_offset.desc(), chunks.c.ordinal.desc())
         .limit(limit)
     )
-    return [_hit(r) for r in reversed(list(conn.execute(query)))]
+    return [to_hit(r) for r in reversed(list(conn.execute(query)))]
 
 
 def document_chunks(conn: Connection, library_id: UUID, document_id: UUID) -> list[ChunkHit]:
     """All chunks of the document in reading order (bounded by ``MAX_DOCUMENT_CHUNKS``)."""
     query = (
-        _select()
+        select_hits()
         .where(_of_document(library_id, document_id))
         .order_by(chunks.c.start_offset, chunks.c.ordinal)
         .limit(MAX_DOCUMENT_CHUNKS)
     )
-    return [_hit(r) for r in conn.execute(query)]
+    return [to_hit(r) for r in conn.execute(query)]
