@@ -6,8 +6,8 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from etagere.search.embedding._protocol import EmbeddingError, FloatMatrix, FloatVector
-from etagere.search.embedding._remote import check_rows, embed_in_batches
+from etagere.search.embedding._protocol import EmbeddingError, FloatMatrix
+from etagere.search.embedding._remote import RemoteEmbedder, check_rows
 from etagere.search.embedding._vectors import to_matrix
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ MAX_INPUTS = 128
 KNOWN_DIMENSIONS = {"mistral-embed": 1024}
 
 
-class MistralEmbedder:
+class MistralEmbedder(RemoteEmbedder):
     """Embeds with the Mistral API; ``server_url`` points it at any compatible host."""
 
     def __init__(
@@ -43,32 +43,6 @@ class MistralEmbedder:
         self._max_chars = max_batch_chars
         self._client: Mistral | None = None
         self._lock = threading.Lock()
-
-    @property
-    def model_name(self) -> str:
-        return self._model
-
-    @property
-    def dimension(self) -> int:
-        if self._dimension is None:
-            self.embed_query("dimension probe")
-        assert self._dimension is not None
-        return self._dimension
-
-    def embed_documents(self, texts: Sequence[str]) -> FloatMatrix:
-        """Embed texts in requests of at most 128 inputs (the API's limit)."""
-        return embed_in_batches(
-            texts,
-            self._send,
-            dimension=self._dimension,
-            max_items=self._batch_size,
-            max_chars=self._max_chars,
-        )
-
-    def embed_query(self, text: str) -> FloatVector:
-        """Embed one query; mistral-embed uses no query prefix."""
-        vector: FloatVector = self.embed_documents([text])[0]
-        return vector
 
     def _sdk(self) -> Mistral:
         with self._lock:

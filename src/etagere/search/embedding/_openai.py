@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from etagere.search.embedding._protocol import EmbeddingError, FloatMatrix, FloatVector
-from etagere.search.embedding._remote import check_rows, embed_in_batches
+from etagere.search.embedding._protocol import EmbeddingError, FloatMatrix
+from etagere.search.embedding._remote import RemoteEmbedder, check_rows
 from etagere.search.embedding._vectors import to_matrix
 
 BACKEND = "openai-compatible"
@@ -39,7 +39,7 @@ def parse_embeddings(payload: Any) -> list[list[float]]:
         raise EmbeddingError(f"unexpected response shape: {exc!r}", backend=BACKEND) from exc
 
 
-class OpenAICompatibleEmbedder:
+class OpenAICompatibleEmbedder(RemoteEmbedder):
     """Embeds through a remote ``/v1/embeddings`` endpoint.
 
     The dimension is learnt from the first response (or given up front); asking
@@ -72,32 +72,6 @@ class OpenAICompatibleEmbedder:
             transport=transport or httpx.HTTPTransport(retries=2),
         )
         self._lock = threading.Lock()
-
-    @property
-    def model_name(self) -> str:
-        return self._model
-
-    @property
-    def dimension(self) -> int:
-        if self._dimension is None:
-            self.embed_query("dimension probe")
-        assert self._dimension is not None
-        return self._dimension
-
-    def embed_documents(self, texts: Sequence[str]) -> FloatMatrix:
-        """Embed texts in requests of at most ``batch_size`` inputs."""
-        return embed_in_batches(
-            texts,
-            self._send,
-            dimension=self._dimension,
-            max_items=self._batch_size,
-            max_chars=self._max_chars,
-        )
-
-    def embed_query(self, text: str) -> FloatVector:
-        """Embed one query (no instruction prefix: add one to the text if the model wants it)."""
-        vector: FloatVector = self.embed_documents([text])[0]
-        return vector
 
     def close(self) -> None:
         """Release the HTTP connection pool."""

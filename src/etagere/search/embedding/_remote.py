@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from etagere.search.embedding._protocol import FloatMatrix
+from etagere.search.embedding._protocol import FloatMatrix, FloatVector
 from etagere.search.embedding._vectors import empty_matrix, l2_normalise
 
 #: Sends one batch and returns its vectors in input order.
@@ -62,3 +62,45 @@ def check_rows(count: int, matrix: FloatMatrix, expected_dimension: int | None) 
     if expected_dimension is not None and matrix.shape[1] != expected_dimension:
         return f"expected dimension {expected_dimension}, got {matrix.shape[1]}"
     return None
+
+
+class RemoteEmbedder:
+    """What the server-backed embedders share: batching, normalising, a dimension probe.
+
+    Subclasses set ``_model``, ``_dimension`` (None until known), ``_batch_size`` and
+    ``_max_chars`` and implement ``_send`` for one request.
+    """
+
+    _model: str
+    _dimension: int | None
+    _batch_size: int
+    _max_chars: int
+
+    @property
+    def model_name(self) -> str:
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self.embed_query("dimension probe")
+        assert self._dimension is not None
+        return self._dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> FloatMatrix:
+        """Embed texts in requests of at most ``_batch_size`` inputs and about ``_max_chars``."""
+        return embed_in_batches(
+            texts,
+            self._send,
+            dimension=self._dimension,
+            max_items=self._batch_size,
+            max_chars=self._max_chars,
+        )
+
+    def embed_query(self, text: str) -> FloatVector:
+        """Embed one query as is (no instruction prefix; add one to the text if needed)."""
+        vector: FloatVector = self.embed_documents([text])[0]
+        return vector
+
+    def _send(self, batch: Sequence[str]) -> FloatMatrix:
+        raise NotImplementedError
