@@ -144,6 +144,7 @@ class IdentityService:
     def bootstrap(self, seed_key: str | None) -> Bootstrap | None:
         """On an empty store, create the default org, workspace, user and key; else nothing."""
         with self.db.write() as conn:
+            store.lock_bootstrap(conn)
             if store.count_organizations(conn) > 0:
                 return None
             now = utcnow()

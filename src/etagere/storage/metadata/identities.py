@@ -73,6 +73,21 @@ def insert_api_key(conn: Connection, key: ApiKey, key_hash: str) -> None:
     )
 
 
+# Arbitrary constant naming the first-start bootstrap among PostgreSQL advisory locks.
+BOOTSTRAP_LOCK_ID = 0x657461_0002
+
+
+def lock_bootstrap(conn: Connection) -> None:
+    """Serialise first-start bootstraps of processes starting at once on one database.
+
+    On PostgreSQL two transactions would both see no organization and both create one; a
+    transaction-level advisory lock makes the second wait and then see the first's. SQLite
+    writers are already serialised by ``BEGIN IMMEDIATE``.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK_ID})")
+
+
 def count_organizations(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(organizations)).scalar_one())
 
