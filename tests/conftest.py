@@ -21,7 +21,8 @@ from etagere.search.embedding import LocalOnnxEmbedder
 from etagere.search.index.backend import SearchBackend
 from etagere.storage.blobs import LocalBlobStore
 from etagere.storage.metadata import Database
-from tests.support import postgres
+from tests.support import postgres, seaweedfs
+from tests.support.seaweedfs import S3Endpoint
 from tests.support.servers import EtagereServer, StoreLocation
 
 BACKENDS = ["sqlite", "postgres"]
@@ -46,6 +47,31 @@ def postgres_url() -> Iterator[str]:
             yield url
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[S3Endpoint]:
+    """A real S3-compatible server: the one CI started (``ETAGERE_TEST_S3_*``), or SeaweedFS."""
+    from_env = seaweedfs.endpoint_from_env()
+    if from_env is not None:
+        yield from_env
+        return
+    # Not under pytest's basetemp, for the same reason as the PostgreSQL data directory.
+    workdir = Path(tempfile.mkdtemp(prefix="etagere-test-s3-"))
+    try:
+        with seaweedfs.seaweedfs_server(workdir) as endpoint:
+            yield endpoint
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: S3Endpoint) -> Iterator[str]:
+    """A fresh, empty bucket on the S3 server, removed with its contents afterwards."""
+    client = s3_endpoint.client()
+    bucket = seaweedfs.create_bucket(client)
+    yield bucket
+    seaweedfs.delete_bucket(client, bucket)
 
 
 @pytest.fixture(params=BACKENDS)

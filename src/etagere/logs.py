@@ -1,14 +1,22 @@
-"""Structured logs: one JSON object per line on stderr, with any ``extra`` fields kept."""
+"""Structured logs: one JSON object per line on stderr, with any ``extra`` fields kept.
+
+Lines logged while a request is served carry its ``request_id`` (set by the HTTP layer in
+``current_request_id``), whichever module logs them.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is kept.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
+
+# The id of the request being served in this context (None outside requests).
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,6 +29,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        request_id = current_request_id.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -25,6 +25,7 @@ from etagere.domain.signing import UrlSigner
 from etagere.ingestion.extraction import ExtractionLimits
 from etagere.ingestion.indexing import ChunkingConfig
 from etagere.ingestion.worker import Worker, WorkerConfig
+from etagere.observability import Metrics
 from etagere.search.embedding import (
     Embedder,
     LocalOnnxEmbedder,
@@ -35,7 +36,7 @@ from etagere.search.index.backend import SearchBackend
 from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.postgres import PostgresSearchBackend
 from etagere.settings import Settings
-from etagere.storage.blobs import BlobStore, LocalBlobStore
+from etagere.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, s3_client
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.secrets import get_or_create_secret
 
@@ -60,6 +61,7 @@ class Services:
     reading: ReadingService
     embedder: Embedder
     search_backend: SearchBackend
+    metrics: Metrics
 
     @property
     def max_upload_bytes(self) -> int:
@@ -80,7 +82,7 @@ class Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url())
         db.migrate()
-        blobs = LocalBlobStore(settings.data_dir / "blobs")
+        blobs = build_blob_store(settings)
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
         backend = build_search_backend(db, embedder)
@@ -96,6 +98,7 @@ class Runtime:
             reading=ReadingService(db, embedder),
             embedder=embedder,
             search_backend=backend,
+            metrics=Metrics(db),
         )
         return cls(services=services)
 
@@ -115,7 +118,7 @@ class Runtime:
             chunking=ChunkingConfig(settings.chunk_size, settings.chunk_overlap),
         )
         svc = self.services
-        return Worker(svc.db, svc.blobs, svc.embedder, svc.search_backend, config)
+        return Worker(svc.db, svc.blobs, svc.embedder, svc.search_backend, config, svc.metrics)
 
     def start(self, workers: int, *, sweeper: bool = True) -> None:
         """Start ``workers`` processing loops and, unless told not to, the expiry sweeper."""
@@ -181,6 +184,22 @@ def build_embedder(settings: Settings) -> Embedder:
             base_url=settings.embedding_url, model=settings.embedding_model, api_key=key
         )
     return LocalOnnxEmbedder()
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    """The configured blob store: ``DATA_DIR/blobs``, or a bucket shared by every machine."""
+    if settings.blob_store == "s3":
+        if not settings.s3_bucket:
+            raise ValueError("ETAGERE_S3_BUCKET is required with ETAGERE_BLOB_STORE=s3")
+        secret = settings.s3_secret_access_key
+        client = s3_client(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+        )
+        return S3BlobStore(client, settings.s3_bucket, prefix=settings.s3_prefix)
+    return LocalBlobStore(settings.data_dir / "blobs")
 
 
 def build_search_backend(db: Database, embedder: Embedder) -> SearchBackend:

@@ -31,6 +31,29 @@ class Settings(BaseSettings):
             "Default: SQLite file `etagere.db` inside the data directory."
         ),
     )
+    blob_store: Literal["local", "s3"] = Field(
+        default="local",
+        description=(
+            "Where uploaded files live: `local` (`DATA_DIR/blobs`) or `s3` (any S3-compatible "
+            "object store; required when processes run on several machines)."
+        ),
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3 endpoint, e.g. `http://minio:9000` (unset: AWS S3 itself).",
+    )
+    s3_bucket: str | None = Field(default=None, description="Bucket holding the files (`s3`).")
+    s3_prefix: str = Field(
+        default="etagere/", description="Key prefix inside the bucket, so a bucket can be shared."
+    )
+    s3_region: str = Field(default="us-east-1", description="Region of the bucket.")
+    s3_access_key_id: str | None = Field(
+        default=None,
+        description="S3 access key (unset: the standard AWS credential chain: env, profile, role).",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="S3 secret key, with `ETAGERE_S3_ACCESS_KEY_ID`."
+    )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port `serve` listens on.")
     api_key: SecretStr | None = Field(
@@ -38,6 +61,15 @@ class Settings(BaseSettings):
         description="Seeds the API key created on first start (otherwise a random one is made).",
     )
     log_level: LogLevel = Field(default="info", description="Minimum level of log lines.")
+    metrics: bool = Field(
+        default=True, description="Serve Prometheus metrics at `/metrics` (no API key needed)."
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port where `etagere worker` serves `/metrics` (unset: no metrics endpoint).",
+    )
     workers: int = Field(
         default=1,
         ge=0,

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 import uvicorn
+from prometheus_client import start_http_server
 
 from etagere.cli.options import build_settings, emit, store_options
 from etagere.domain.identity import Bootstrap
@@ -68,19 +69,50 @@ def serve(as_json: bool, **flags: Any) -> None:
 
 @click.command()
 @workers_option
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve Prometheus metrics on this port, on --host's address (env ETAGERE_METRICS_PORT).",
+)
+@click.option(
+    "--host", default=None, help="Address of the metrics port (env ETAGERE_HOST; 127.0.0.1)."
+)
 @log_level_option
 @store_options
 def worker(as_json: bool, **flags: Any) -> None:
-    """Process documents (no HTTP); run as many as the machine allows."""
+    """Process documents (no HTTP API); run as many as the machine allows."""
     settings = build_settings(**flags)
     configure_logging(settings.log_level)
     runtime = Runtime.open(settings)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runtime.stop_event.set())
     runtime.start(max(settings.workers, 1), sweeper=False)
-    emit(as_json, {"workers": max(settings.workers, 1)}, "etagere worker running")
+    metrics_port = serve_worker_metrics(runtime)
+    emit(
+        as_json,
+        {"workers": max(settings.workers, 1), "metrics_port": metrics_port},
+        "etagere worker running"
+        + (f", metrics on port {metrics_port}" if metrics_port is not None else ""),
+    )
     runtime.stop_event.wait()
     runtime.stop()
+
+
+def serve_worker_metrics(runtime: Runtime) -> int | None:
+    """Serve the worker's metrics on ``metrics_port`` (a daemon thread); the port, or None."""
+    settings = runtime.services.settings
+    if settings.metrics_port is None:
+        return None
+    if not settings.metrics:
+        log.warning("metrics are disabled (ETAGERE_METRICS=false): metrics port not opened")
+        return None
+    server, _thread = start_http_server(
+        settings.metrics_port, addr=settings.host, registry=runtime.services.metrics.registry
+    )
+    port = int(server.server_port)
+    log.info("serving metrics", extra={"host": settings.host, "port": port})
+    return port
 
 
 def announce_bootstrap(

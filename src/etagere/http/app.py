@@ -1,4 +1,4 @@
-"""The ASGI application: routers, error table, request logging."""
+"""The ASGI application: routers, error table, request logging and metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from starlette.routing import Route
 import etagere
 from etagere.agents.http import MCP_PATH, McpEndpoint
 from etagere.http.errors import install_error_handlers
+from etagere.http.metrics import install_metrics
 from etagere.http.routes import (
     context,
     documents,
@@ -23,6 +24,7 @@ from etagere.http.routes import (
     signed,
     tools,
 )
+from etagere.logs import current_request_id
 from etagere.runtime import Services
 
 log = logging.getLogger("etagere.http")
@@ -50,6 +52,8 @@ def create_app(services: Services) -> FastAPI:
     # MCP over streamable HTTP: an ASGI app (not a request handler), authenticated on its own.
     app.router.routes.append(Route(MCP_PATH, endpoint=mcp, include_in_schema=False))
     app.middleware("http")(_log_requests)
+    if services.settings.metrics:
+        install_metrics(app, services.metrics)  # last: outermost, it times the logging too
     return app
 
 
@@ -57,17 +61,29 @@ async def _log_requests(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    # Every line logged while serving the request carries the id. Not reset afterwards: uvicorn
+    # serves each request in a task of its own, and its report of an unhandled error (logged
+    # after this returns) should carry the id too.
+    current_request_id.set(request_id)
     started = time.perf_counter()
-    response = await call_next(request)
+    try:
+        response = await call_next(request)
+    except Exception:
+        _log_request(request, request_id, 500, started)
+        raise
     response.headers["x-request-id"] = request_id
+    _log_request(request, request_id, response.status_code, started)
+    return response
+
+
+def _log_request(request: Request, request_id: str, status: int, started: float) -> None:
     log.info(
         "request",
         extra={
             "request_id": request_id,
             "method": request.method,
             "path": request.url.path,
-            "status": response.status_code,
+            "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )
-    return response

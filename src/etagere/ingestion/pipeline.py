@@ -6,6 +6,8 @@ the worker stores what ``process_file`` returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,14 @@ from etagere.domain.model import COMPLETED, DocumentText, PageRange, ProcessStat
 from etagere.ingestion.extraction import ExtractionError, ExtractionLimits, extract_isolated
 from etagere.ingestion.summary import summarize
 from etagere.ingestion.tokens import count_tokens
+
+# Times a named step (``with timed("extract"): ...``); the worker passes its metrics' timer.
+StepTimer = Callable[[str], AbstractContextManager[None]]
+
+
+def untimed(_step: str) -> AbstractContextManager[None]:
+    """A ``StepTimer`` that measures nothing."""
+    return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -29,10 +39,13 @@ class Outcome:
     tokens_summary: int | None = None
 
 
-def process_file(path: Path, filename: str, limits: ExtractionLimits) -> Outcome:
+def process_file(
+    path: Path, filename: str, limits: ExtractionLimits, timed: StepTimer = untimed
+) -> Outcome:
     """Extract a file in a sandboxed child process and derive summary and token counts."""
     try:
-        extraction = extract_isolated(path, filename=filename, limits=limits)
+        with timed("extract"):
+            extraction = extract_isolated(path, filename=filename, limits=limits)
     except ExtractionError as exc:
         return Outcome(status=ProcessStatus.ERROR, reason=exc.message)
     pages = tuple(PageRange(p.number, p.start, p.end) for p in extraction.pages)
@@ -46,7 +59,11 @@ def process_file(path: Path, filename: str, limits: ExtractionLimits) -> Outcome
             mime_type=extraction.mime_type,
             number_of_pages=len(pages),
         )
-    summary = summarize(extraction.markdown)
+    with timed("summary"):
+        summary = summarize(extraction.markdown)
+    with timed("tokens"):
+        tokens_main = count_tokens(extraction.markdown)
+        tokens_summary = count_tokens(summary) if summary else 0
     return Outcome(
         status=ProcessStatus.DONE,
         reason=COMPLETED,
@@ -54,6 +71,6 @@ def process_file(path: Path, filename: str, limits: ExtractionLimits) -> Outcome
         mime_type=extraction.mime_type,
         number_of_pages=len(pages),
         summary=summary or None,
-        tokens_main=count_tokens(extraction.markdown),
-        tokens_summary=count_tokens(summary) if summary else 0,
+        tokens_main=tokens_main,
+        tokens_summary=tokens_summary,
     )

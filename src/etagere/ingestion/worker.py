@@ -26,6 +26,7 @@ from etagere.domain.model import RUNNING, ProcessStatus
 from etagere.ingestion.extraction import ExtractionLimits
 from etagere.ingestion.indexing import ChunkingConfig, Embedded, chunk_text, embed_chunks
 from etagere.ingestion.pipeline import Outcome, process_file
+from etagere.observability import Metrics, TimedEmbedder
 from etagere.search.embedding import Embedder
 from etagere.search.index.backend import SearchBackend
 from etagere.search.model import FloatVector
@@ -61,10 +62,12 @@ class Worker:
         embedder: Embedder,
         search: SearchBackend,
         config: WorkerConfig,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.blobs = blobs
-        self.embedder = embedder
+        self.metrics = metrics or Metrics()
+        self.embedder: Embedder = TimedEmbedder(embedder, self.metrics)
         self.search = search
         self.config = config
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -101,10 +104,14 @@ class Worker:
                 log.exception("processing crashed", extra={"document_id": str(job.document_id)})
                 with self.db.write() as conn:
                     job_store.release(conn, job, self.name, utcnow(), _describe(exc))
+                self.metrics.document_processed("retried")
                 return True
         if processed is not None:
             outcome, embedded = processed
-            self._store(job, outcome, embedded)
+            with self.metrics.step("store"):
+                stored = self._store(job, outcome, embedded)
+            if stored:
+                self.metrics.document_processed(outcome.status.value)
             log.info(
                 "document processed",
                 extra={
@@ -129,24 +136,29 @@ class Worker:
             )
             chunk_size = chunk_store.library_chunk_size(conn, document.library_id)
         with self.blobs.local_path(document.blob_key) as path:
-            outcome = process_file(path, document.name, self.config.limits)
+            outcome = process_file(path, document.name, self.config.limits, self.metrics.step)
         if outcome.text is None:
             return outcome, Embedded(chunks=[], new_vectors={})
-        chunks = chunk_text(outcome.text, self.config.chunking, chunk_size)
-        return outcome, embed_chunks(chunks, self.embedder, self._cached_vectors)
+        with self.metrics.step("chunk"):
+            chunks = chunk_text(outcome.text, self.config.chunking, chunk_size)
+        with self.metrics.step("embed"):
+            return outcome, embed_chunks(chunks, self.embedder, self._cached_vectors)
 
     def _cached_vectors(self, hashes: Sequence[str]) -> dict[str, FloatVector]:
         with self.db.read() as conn:
             return chunk_store.cached_vectors(conn, self.embedder.model_name, hashes)
 
-    def _store(self, job: job_store.ClaimedJob, outcome: Outcome, embedded: Embedded) -> None:
-        """Replace the document's text, chunks and status and close the job, atomically."""
+    def _store(self, job: job_store.ClaimedJob, outcome: Outcome, embedded: Embedded) -> bool:
+        """Replace the document's text, chunks and status and close the job, atomically.
+
+        False when the result was dropped because a newer state won.
+        """
         now = utcnow()
         model = self.embedder.model_name
         with self.db.write() as conn:
             document = document_store.get_document(conn, job.document_id, lock=True)
             if document is None or not job_store.is_current(conn, job, self.name):
-                return  # deleted, reprocessed or re-claimed meanwhile: the newer state wins
+                return False  # deleted, reprocessed or re-claimed meanwhile: newer state wins
             if outcome.text is not None:
                 document_store.save_text(conn, job.document_id, outcome.text)
             else:
@@ -171,6 +183,7 @@ class Worker:
                 values["mime_type"] = outcome.mime_type
             document_store.update_document(conn, job.document_id, values)
             job_store.finish(conn, job, self.name, now, failed=False)
+        return True
 
     def _give_up(self, job: job_store.ClaimedJob) -> None:
         reason = f"Processing failed {job.attempts - 1} times" + (
@@ -189,6 +202,7 @@ class Worker:
                 },
             )
             job_store.finish(conn, job, self.name, now, failed=True)
+        self.metrics.document_processed("error")
         log.warning("job abandoned", extra={"document_id": str(job.document_id), "reason": reason})
 
     def renew(self, job: job_store.ClaimedJob) -> bool:
