@@ -1,4 +1,4 @@
-"""The ``etagere`` command: ``serve``, ``worker``, ``admin ...`` and ``mcp``."""
+"""The ``etagere`` command: ``serve``, ``worker``, ``admin``, ``mcp``, ``backup``, ``restore``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 import etagere
 from etagere.cli.admin import admin
+from etagere.cli.backup import backup, restore
 from etagere.cli.mcp import mcp
 from etagere.cli.serve import serve, worker
 
@@ -20,6 +21,8 @@ cli.add_command(serve)
 cli.add_command(worker)
 cli.add_command(admin)
 cli.add_command(mcp)
+cli.add_command(backup)
+cli.add_command(restore)
 
 
 def main() -> None:
