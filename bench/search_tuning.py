@@ -18,7 +18,7 @@ from etagere.search.index import memory  # before usearch: it imports onnxruntim
 from usearch.index import Index as VectorIndex  # isort: skip
 
 CONNECTIVITIES = (16, 32)
-EXPANSIONS = (16, 32, 64, 96, 128, 256)
+EXPANSIONS = (16, 32, 64, 128, 256, 512)
 
 
 def _p50_and_found(

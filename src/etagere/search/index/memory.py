@@ -27,6 +27,11 @@ ANALYZER = "etagere_en"
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 EXPANSION_SEARCH = 128
+# Larger graphs need a wider search for the same recall (bench/search --sweep, M=16): at 100k
+# vectors ef 128 gives recall@10 0.996; at 1M it gives 0.92, ef 256 0.96 and ef 512 0.98
+# (1.9 ms). So the search widens with the library: (vectors up to, expansion_search).
+EXPANSION_BY_SIZE = ((250_000, EXPANSION_SEARCH), (500_000, 256))
+EXPANSION_LARGEST = 512
 # Below this many vectors, exact search costs at most ~0.6 ms and is always right; above it the
 # graph is faster (bench/search --sweep: exact 1.3 ms vs HNSW 0.4 ms at 10k, recall@10 0.998).
 EXACT_BELOW = 5_000
@@ -194,12 +199,22 @@ class MemoryIndex:
         return tantivy.Query.const_score_query(match, 0.0)
 
 
+def expansion_for(size: int) -> int:
+    """The HNSW ``expansion_search`` (ef) that keeps recall@10 near 0.97+ at this many vectors."""
+    for up_to, expansion in EXPANSION_BY_SIZE:
+        if size <= up_to:
+            return expansion
+    return EXPANSION_LARGEST
+
+
 def _search(
     index: VectorIndex, vector: FloatVector, k: int, allowed: np.ndarray | None
 ) -> list[Scored]:
     """HNSW search, or exact search over ``allowed`` keys when the scope is a subset."""
     if allowed is None:
         exact = len(index) < EXACT_BELOW
+        # Set per search from the size alone, so concurrent searches agree on the value.
+        index.expansion_search = expansion_for(len(index))  # type: ignore[misc]
         matches = index.search(vector, min(k, len(index)), exact=exact)
         return [
             Scored(int(key), 1.0 - float(d))
