@@ -60,7 +60,7 @@ from typing import Any
 import sqlalchemy as sa
 
 import etagere
-from etagere.storage.blobs.local import TMP_DIR, validate_key
+from etagere.storage.blobs.local import TMP_DIR, fsync_directory, validate_key
 from etagere.storage.metadata.database import SQLITE_BUSY_TIMEOUT_MS, normalise_url
 
 Progress = Callable[[int, int], None]
@@ -180,7 +180,7 @@ def backup(
         with _sqlite_errors():
             manifest = _write_backup(db_path, blob_root, staging, progress)
         os.rename(staging, target)  # onto an empty directory too (POSIX)
-        _fsync_dir(target.parent)
+        fsync_directory(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -335,7 +335,7 @@ def _write_manifest(path: Path, manifest: Manifest) -> None:
         handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
-    _fsync_dir(path.parent)
+    fsync_directory(path.parent)
 
 
 # --- restore ------------------------------------------------------------------------------
@@ -469,7 +469,7 @@ def _install(staged: dict[str, Path], blob_root: Path, incoming: Path, db_path: 
     for stale in _database_files(db_path):
         stale.unlink(missing_ok=True)
     os.replace(incoming, db_path)
-    _fsync_dir(db_path.parent)
+    fsync_directory(db_path.parent)
 
 
 def _database_files(db_path: Path) -> list[Path]:
@@ -532,11 +532,3 @@ def _sha256_file(path: Path) -> str:
 def _fsync_file(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -6,7 +6,6 @@ reader never sees a partial file and a crash leaves at most a stray file under `
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import uuid
@@ -16,12 +15,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from etagere.domain.errors import PayloadTooLarge
 from etagere.storage.blobs.store import (
-    HEAD_BYTES,
     BlobNotFound,
     BlobStoreUnavailable,
+    ByteMeter,
     StoredBlob,
-    too_large,
+    new_key,
 )
 
 TMP_DIR = "tmp"
@@ -116,35 +116,30 @@ class LocalBlobWriter:
 
     def __init__(self, root: Path, tmp: Path, max_bytes: int) -> None:
         self._root = root
-        self._max_bytes = max_bytes
         self._tmp_path = tmp / uuid.uuid4().hex
         # Opened on the first write so that a writer that is never used leaves no file.
         self._file: BinaryIO | None = None
-        self._hash = hashlib.sha256()
-        self._size = 0
-        self._head = bytearray()
+        self._meter = ByteMeter(max_bytes)
         self._finished = False
 
     @property
     def size(self) -> int:
         """Bytes written so far."""
-        return self._size
+        return self._meter.size
 
     def head(self) -> bytes:
         """The first bytes written (up to ``HEAD_BYTES``), for type detection."""
-        return bytes(self._head)
+        return self._meter.head()
 
     def write(self, chunk: bytes) -> None:
         """Append bytes; raises ``PayloadTooLarge`` (and discards the blob) past the limit."""
-        if self._size + len(chunk) > self._max_bytes:
-            self.abort()
-            raise too_large(self._max_bytes)
         file = self._open()
+        try:
+            self._meter.admit(chunk)
+        except PayloadTooLarge:
+            self.abort()
+            raise
         file.write(chunk)
-        self._hash.update(chunk)
-        self._size += len(chunk)
-        if len(self._head) < HEAD_BYTES:
-            self._head += chunk[: HEAD_BYTES - len(self._head)]
 
     def commit(self) -> StoredBlob:
         """Flush to disk and rename into place under a fresh key."""
@@ -152,14 +147,13 @@ class LocalBlobWriter:
         file.flush()
         os.fsync(file.fileno())
         file.close()
-        name = uuid.uuid4().hex
-        key = f"{name[:2]}/{name[2:4]}/{name}"
+        key = new_key()
         final = self._root / key
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._tmp_path, final)
-        _fsync_directory(final.parent)
+        fsync_directory(final.parent)
         self._finished = True
-        return StoredBlob(key=key, size=self._size, sha256=self._hash.hexdigest())
+        return self._meter.stored(key)
 
     def abort(self) -> None:
         """Discard the blob; harmless after ``commit()`` or a previous ``abort()``."""
@@ -189,7 +183,7 @@ class LocalBlobWriter:
         self.abort()
 
 
-def _fsync_directory(path: Path) -> None:
+def fsync_directory(path: Path) -> None:
     # The rename itself is durable only once the directory entry is on disk.
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -12,7 +12,6 @@ the bucket from answering (network, credentials, missing bucket) is ``BlobStoreU
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -30,13 +29,14 @@ from boto3.session import Session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from etagere.domain.errors import PayloadTooLarge
 from etagere.storage.blobs.local import validate_key
 from etagere.storage.blobs.store import (
-    HEAD_BYTES,
     BlobNotFound,
     BlobStoreUnavailable,
+    ByteMeter,
     StoredBlob,
-    too_large,
+    new_key,
 )
 
 if TYPE_CHECKING:
@@ -228,38 +228,32 @@ class S3BlobWriter:
 
     def __init__(self, store: S3BlobStore, max_bytes: int) -> None:
         self._store = store
-        self._max_bytes = max_bytes
-        name = uuid.uuid4().hex
         # Chosen up front: a multipart upload names its object when it starts.
-        self._key = f"{name[:2]}/{name[2:4]}/{name}"
+        self._key = new_key()
         self._object_key = store.prefix + self._key
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
-        self._hash = hashlib.sha256()
-        self._size = 0
-        self._head = bytearray()
+        self._meter = ByteMeter(max_bytes)
         self._finished = False
 
     @property
     def size(self) -> int:
         """Bytes written so far."""
-        return self._size
+        return self._meter.size
 
     def head(self) -> bytes:
         """The first bytes written (up to ``HEAD_BYTES``), for type detection."""
-        return bytes(self._head)
+        return self._meter.head()
 
     def write(self, chunk: bytes) -> None:
         """Append bytes; raises ``PayloadTooLarge`` (and discards the blob) past the limit."""
         self._check_open()
-        if self._size + len(chunk) > self._max_bytes:
+        try:
+            self._meter.admit(chunk)
+        except PayloadTooLarge:
             self.abort()
-            raise too_large(self._max_bytes)
-        self._hash.update(chunk)
-        self._size += len(chunk)
-        if len(self._head) < HEAD_BYTES:
-            self._head += chunk[: HEAD_BYTES - len(self._head)]
+            raise
         self._buffer += chunk
         part_size = self._store.part_size
         while len(self._buffer) >= part_size:
@@ -291,7 +285,7 @@ class S3BlobWriter:
             raise
         self._finished = True
         self._buffer = bytearray()
-        return StoredBlob(key=self._key, size=self._size, sha256=self._hash.hexdigest())
+        return self._meter.stored(self._key)
 
     def abort(self) -> None:
         """Discard the blob; harmless after ``commit()`` or a previous ``abort()``."""

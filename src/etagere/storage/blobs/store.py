@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -96,6 +98,38 @@ class BlobStore(Protocol):
     def check(self) -> None:
         """Raise ``BlobStoreUnavailable`` if blobs cannot be written and read back."""
         ...
+
+
+def new_key() -> str:
+    """A fresh key, ``ab/cd/<32 hex>``: random, so spread evenly over directories or prefixes."""
+    name = uuid.uuid4().hex
+    return f"{name[:2]}/{name[2:4]}/{name}"
+
+
+class ByteMeter:
+    """What every writer measures as the bytes go by: size against the limit, SHA-256, head."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self._head = bytearray()
+
+    def admit(self, chunk: bytes) -> None:
+        """Count ``chunk``; ``PayloadTooLarge`` (counting nothing) if it passes the limit."""
+        if self.size + len(chunk) > self.max_bytes:
+            raise too_large(self.max_bytes)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+        if len(self._head) < HEAD_BYTES:
+            self._head += chunk[: HEAD_BYTES - len(self._head)]
+
+    def head(self) -> bytes:
+        return bytes(self._head)
+
+    def stored(self, key: str) -> StoredBlob:
+        """The committed blob under ``key``, with what was measured."""
+        return StoredBlob(key=key, size=self.size, sha256=self._hash.hexdigest())
 
 
 def too_large(max_bytes: int) -> PayloadTooLarge:
