@@ -12,10 +12,10 @@ For each store and each process count N, on a fresh database:
 * **search**: the workers stop, N API processes serve the library and ``CLIENTS`` client threads
   spread hybrid searches (SciFact claims) over them for ``--seconds``.
 
-CPU is measured with psutil over the etagere processes (sandboxed extraction children
-included) and, on PostgreSQL, over the PostgreSQL server processes: the coordination overhead
-of more processes shows up there. The load generator runs on the same cores and its CPU is
-printed too. On a 2-core machine the curve flattens at 2: the table is printed anyway.
+CPU is measured with psutil: the etagere processes (sandboxed extraction children included),
+the load generator (which runs on the same cores), and the rest of the machine, which on a quiet
+machine is the database server: with PostgreSQL the coordination overhead of more processes
+shows up there. On a 2-core machine the curve flattens at 2: the table is printed anyway.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Usage:
     """CPU seconds consumed over a wall-clock interval, as average cores busy."""
 
     etagere: float
-    database: float
+    other: float  # the rest of the machine: the database server, on a quiet machine
     client: float
     peak_rss_mb: float = 0.0  # largest resident memory of one etagere process
 
@@ -149,22 +149,21 @@ def _cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def postgres_pids() -> list[int]:
-    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
-
-
 class Measured:
-    """Wall time and average cores busy for etagere, the database and this load client."""
+    """Wall time and average cores busy: etagere processes, everything else, this load client.
 
-    def __init__(self, etagere: Sequence[int], database: Sequence[int]) -> None:
+    "Everything else" is the whole machine's busy time minus etagere and the client: on a
+    machine that runs nothing else, that is the database server (PostgreSQL backends come and
+    go with connections, so they are measured as the remainder rather than one by one).
+    """
+
+    def __init__(self, etagere: Sequence[int]) -> None:
         self.etagere = CpuMeter()
-        self.database = CpuMeter()
         for pid in etagere:
             self.etagere.track(pid)
-        for pid in database:
-            self.database.track(pid)
         self._client = psutil.Process()
         self._client_start = self._client_cpu()
+        self._machine_start = _machine_busy()
         self._started = time.perf_counter()
         self.wall = 0.0
         self.usage = Usage(0.0, 0.0, 0.0)
@@ -174,20 +173,26 @@ class Measured:
 
     def __exit__(self, *exc: object) -> None:
         self.wall = time.perf_counter() - self._started
+        etagere = self.etagere.used()
+        client = self._client_cpu() - self._client_start
+        machine = _machine_busy() - self._machine_start
+        self.etagere.close()
         self.usage = Usage(
-            self.etagere.used() / self.wall,
-            self.database.used() / self.wall,
-            (self._client_cpu() - self._client_start) / self.wall,
+            etagere / self.wall,
+            max(machine - etagere - client, 0.0) / self.wall,
+            client / self.wall,
             max(self.etagere.peak_rss.values(), default=0) / 1e6,
         )
-
-    def close(self) -> None:
-        self.etagere.close()
-        self.database.close()
 
     def _client_cpu(self) -> float:
         times = self._client.cpu_times()
         return times.user + times.system
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine spent not idle, summed over cores."""
+    times = psutil.cpu_times()
+    return float(sum(times)) - times.idle - getattr(times, "iowait", 0.0)
 
 
 def pid_of(server: EtagereServer) -> int:
@@ -321,7 +326,6 @@ def measure(
     work: Path,
 ) -> Row:
     label = f"{store_name} x{processes}"
-    database = postgres_pids() if store_name == "postgres" else []
     with ExitStack() as stack:
         api = EtagereServer(store=store).start(extra_env={"ETAGERE_WORKERS": "0"})
         stack.callback(api.stop)
@@ -331,7 +335,7 @@ def measure(
         print(file=sys.stderr)
 
         workers: list[subprocess.Popen[bytes]] = []
-        with Measured([pid_of(api)], database) as ingest:
+        with Measured([pid_of(api)]) as ingest:
             for index in range(processes):
                 worker = start_worker(store, work / f"{label}-worker-{index}.log")
                 ingest.etagere.track(worker.pid, from_zero=True)
@@ -339,7 +343,6 @@ def measure(
             wait_done(api, library_id, len(corpus), f"{label} ingestion")
         print(file=sys.stderr)
         stop_all(workers)
-        ingest.close()
 
         apis = [api]
         for _ in range(processes - 1):
@@ -350,9 +353,8 @@ def measure(
         for each in apis:
             warm(each, library_id, queries[0])
         progress(f"{label} search: {seconds:.0f} s, {CLIENTS} clients")
-        with Measured([pid_of(each) for each in apis], database) as searched:
+        with Measured([pid_of(each) for each in apis]) as searched:
             latencies = search_load(apis, library_id, queries, seconds)
-        searched.close()
         print(file=sys.stderr)
     ms = sorted(x * 1000 for x in latencies)
     return Row(
@@ -375,7 +377,8 @@ def print_table(rows: list[Row], docs: int, seconds: float) -> None:
     print(
         f"\nScale-out on {cores} cores: {docs} SciFact abstracts per run (fresh database each), "
         f"then {CLIENTS} client threads of hybrid search for {seconds:.0f} s.\n"
-        "CPU columns are average cores busy: etagere processes / database server / load client.\n"
+        "CPU columns are average cores busy: etagere processes / rest of the machine (the\n"
+        "database server) / load client.\n"
         "Peak RSS is the largest resident memory of one etagere process (API or worker).\n"
     )
     print(
@@ -396,7 +399,7 @@ def print_table(rows: list[Row], docs: int, seconds: float) -> None:
 
 
 def _cpu(usage: Usage) -> str:
-    return f"{usage.etagere:.2f} / {usage.database:.2f} / {usage.client:.2f}"
+    return f"{usage.etagere:.2f} / {usage.other:.2f} / {usage.client:.2f}"
 
 
 def main() -> None:
@@ -415,6 +418,7 @@ def main() -> None:
         with ExitStack() as stack:
             server_url = None
             if "postgres" in stores:
+                (work / "pg").mkdir()
                 server_url = stack.enter_context(postgres.postgres_server(work / "pg"))
             for store_name in stores:
                 for count in counts:
