@@ -80,7 +80,7 @@ class Etagere:
         return (
             f"etagere MemoryIndex: tantivy {_version('tantivy')}, usearch {_version('usearch')} "
             f"(connectivity {memory.CONNECTIVITY}, expansion_add {memory.EXPANSION_ADD}, "
-            f"expansion_search {memory.EXPANSION_SEARCH}, exact below {memory.EXACT_BELOW:,}); "
+            f"expansion_search {_expansions()}, exact below {memory.EXACT_BELOW:,}); "
             f"hybrid = RRF(k=60) of BM25 top {DEPTH} and vector top {DEPTH}, top {TOP_K}"
         )
 
@@ -216,6 +216,12 @@ PEERS: dict[str, tuple[type[LanceDB] | type[Chroma], str]] = {
 
 def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
+
+
+def _expansions() -> str:
+    """The size-dependent HNSW search width, as "128 up to 250,000, ..., 512 beyond"."""
+    steps = [f"{ef} up to {size:,}" for size, ef in memory.EXPANSION_BY_SIZE]
+    return ", ".join([*steps, f"{memory.EXPANSION_LARGEST} beyond"])
 
 
 def _version(distribution: str) -> str:
