@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -77,6 +78,11 @@ def embed_cached(embedder: LocalOnnxEmbedder, texts: list[str]) -> tuple[Matrix,
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
     started = time.perf_counter()
     if missing:
+        print(
+            f"embedding {len(missing)} texts once (about 25/s; cached in {path})",
+            file=sys.stderr,
+            flush=True,
+        )
         vectors = embedder.embed_documents([t for _, t in missing])
         cache.update((k, v) for (k, _), v in zip(missing, vectors, strict=True))
         CACHE_DIR.mkdir(parents=True, exist_ok=True)

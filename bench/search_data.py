@@ -16,10 +16,8 @@ claims (embedded here, which is also how the query-embedding latency is measured
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,14 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from embed_scifact import embed_cached
 
 from etagere.ingestion.chunking import chunk_markdown
 from etagere.search.embedding import LocalOnnxEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIR = Path(os.environ.get("ETAGERE_EVAL_DIR") or ROOT.parent / "shared" / "eval")
-# Shared with bench/embed_scifact.py (same file, same keys): passage embeddings are computed once.
-CACHE_DIR = Path(os.environ.get("ETAGERE_BENCH_CACHE", "/tmp/etagere-bench-cache"))
 PASSAGE_CHARS = 1000
 NOISE = 0.5
 SEED = 20261125
@@ -84,25 +81,9 @@ def scifact_passages() -> list[str]:
 
 
 def passage_vectors(embedder: LocalOnnxEmbedder, passages: list[str]) -> Matrix:
-    """Real embeddings of the passages, from the shared cache or computed (minutes) and cached."""
-    path = CACHE_DIR / f"{embedder.model_name}.npz"
-    cache: dict[str, Matrix] = {}
-    if path.exists():
-        stored = np.load(path)
-        cache = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
-    keys = [hashlib.sha256(p.encode()).hexdigest() for p in passages]
-    missing = sorted({k: p for k, p in zip(keys, passages, strict=True) if k not in cache}.items())
-    if missing:
-        print(
-            f"embedding {len(missing)} passages once (about 25/s; cached in {path})",
-            file=sys.stderr,
-            flush=True,
-        )
-        vectors = embedder.embed_documents([p for _, p in missing])
-        cache.update((k, v) for (k, _), v in zip(missing, vectors, strict=True))
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        np.savez(path, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())))
-    return np.stack([cache[k] for k in keys]).astype(np.float32)
+    """Real embeddings of the passages, from the cache shared with bench/embed_scifact.py."""
+    vectors, _ = embed_cached(embedder, passages)
+    return vectors.astype(np.float32)
 
 
 def clustered_vectors(centres: Matrix, n: int, noise: float = NOISE, seed: int = SEED) -> Matrix:

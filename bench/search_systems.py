@@ -158,7 +158,10 @@ class LanceDB:
 
 
 class Chroma:
-    """Chroma (embedded PersistentClient), vector search only, HNSW set up exactly like ours."""
+    """Chroma (embedded PersistentClient), vector search only, HNSW built like ours.
+
+    Its search width stays our base ``EXPANSION_SEARCH``; ours widens above 250k vectors.
+    """
 
     name = "Chroma"
 

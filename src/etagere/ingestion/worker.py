@@ -110,8 +110,10 @@ class Worker:
             outcome, embedded = processed
             with self.metrics.step("store"):
                 stored = self._store(job, outcome, embedded)
-            if stored:
-                self.metrics.document_processed(outcome.status.value)
+            if not stored:
+                log.info("result dropped: newer state", extra={"document_id": str(job.document_id)})
+                return True
+            self.metrics.document_processed(outcome.status.value)
             log.info(
                 "document processed",
                 extra={

@@ -12,14 +12,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
 
 from etagere.domain.errors import PayloadTooLarge
 from etagere.storage.blobs.store import (
     BlobNotFound,
     BlobStoreUnavailable,
-    ByteMeter,
+    MeteredWriter,
     StoredBlob,
     new_key,
 )
@@ -111,7 +110,7 @@ class LocalBlobStore:
             raise BlobStoreUnavailable(f"blob directory {self.root} is not usable: {exc}") from exc
 
 
-class LocalBlobWriter:
+class LocalBlobWriter(MeteredWriter):
     """One blob being written to ``tmp/``; hashed and measured as the bytes go by."""
 
     def __init__(self, root: Path, tmp: Path, max_bytes: int) -> None:
@@ -119,17 +118,8 @@ class LocalBlobWriter:
         self._tmp_path = tmp / uuid.uuid4().hex
         # Opened on the first write so that a writer that is never used leaves no file.
         self._file: BinaryIO | None = None
-        self._meter = ByteMeter(max_bytes)
+        super().__init__(max_bytes)
         self._finished = False
-
-    @property
-    def size(self) -> int:
-        """Bytes written so far."""
-        return self._meter.size
-
-    def head(self) -> bytes:
-        """The first bytes written (up to ``HEAD_BYTES``), for type detection."""
-        return self._meter.head()
 
     def write(self, chunk: bytes) -> None:
         """Append bytes; raises ``PayloadTooLarge`` (and discards the blob) past the limit."""
@@ -170,17 +160,6 @@ class LocalBlobWriter:
         if self._file is None:
             self._file = self._tmp_path.open("xb")
         return self._file
-
-    def __enter__(self) -> LocalBlobWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.abort()
 
 
 def fsync_directory(path: Path) -> None:

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO
 
 from boto3.session import Session
@@ -34,7 +33,7 @@ from etagere.storage.blobs.local import validate_key
 from etagere.storage.blobs.store import (
     BlobNotFound,
     BlobStoreUnavailable,
-    ByteMeter,
+    MeteredWriter,
     StoredBlob,
     new_key,
 )
@@ -220,7 +219,7 @@ class S3BlobStore:
             return self.client.get_object(Bucket=self.bucket, Key=object_key)["Body"]
 
 
-class S3BlobWriter:
+class S3BlobWriter(MeteredWriter):
     """One blob on its way to the bucket; hashed and measured as the bytes go by.
 
     Bytes are buffered until a part is full; the first full part starts a multipart upload.
@@ -234,17 +233,8 @@ class S3BlobWriter:
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
-        self._meter = ByteMeter(max_bytes)
+        super().__init__(max_bytes)
         self._finished = False
-
-    @property
-    def size(self) -> int:
-        """Bytes written so far."""
-        return self._meter.size
-
-    def head(self) -> bytes:
-        """The first bytes written (up to ``HEAD_BYTES``), for type detection."""
-        return self._meter.head()
 
     def write(self, chunk: bytes) -> None:
         """Append bytes; raises ``PayloadTooLarge`` (and discards the blob) past the limit."""
@@ -334,17 +324,6 @@ class S3BlobWriter:
     def _check_open(self) -> None:
         if self._finished:
             raise ValueError("blob writer is already committed or discarded")
-
-    def __enter__(self) -> S3BlobWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.abort()
 
 
 class _ObjectStream(io.RawIOBase):

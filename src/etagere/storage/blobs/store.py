@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, Self
 
 from etagere.domain.errors import NotFound, PayloadTooLarge
 
@@ -130,6 +130,38 @@ class ByteMeter:
     def stored(self, key: str) -> StoredBlob:
         """The committed blob under ``key``, with what was measured."""
         return StoredBlob(key=key, size=self.size, sha256=self._hash.hexdigest())
+
+
+class MeteredWriter:
+    """What every writer shares: a ``ByteMeter`` behind ``size`` and ``head()``, and a ``with``
+    block that discards the blob unless it was committed (``abort`` is harmless after it)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._meter = ByteMeter(max_bytes)
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._meter.size
+
+    def head(self) -> bytes:
+        """The first bytes written (up to ``HEAD_BYTES``), for type detection."""
+        return self._meter.head()
+
+    def abort(self) -> None:
+        """Discard the blob; harmless after ``commit()`` or a previous ``abort()``."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()
 
 
 def too_large(max_bytes: int) -> PayloadTooLarge:
