@@ -20,11 +20,11 @@ from uuid import uuid4
 import numpy as np
 from search_data import Corpus, Matrix
 
+from etagere.core.chunks import IndexedChunk, Scope, Scored
 from etagere.domain.search import hybrid as hybrid_query
 from etagere.search.fusion import reciprocal_rank_fusion
 from etagere.search.index import memory
 from etagere.search.index.memory import MemoryIndex
-from etagere.search.model import IndexedChunk, Scope, Scored
 
 TOP_K = 10
 # Candidates per retriever, exactly as the engine's default hybrid search asks for them.

@@ -25,8 +25,8 @@ import httpx
 import pytest
 from mistralai.client import Mistral, models
 
-from etagere.domain.errors import NotFound
-from etagere.domain.model import Caller, Document
+from etagere.core.errors import NotFound
+from etagere.core.model import Caller, Document
 from etagere.runtime import Runtime
 from etagere.settings import Settings
 from etagere.storage import backup as engine

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from etagere.domain.errors import NotFound, PayloadTooLarge
+from etagere.core.errors import NotFound, PayloadTooLarge
 from etagere.storage.blobs import (
     BlobNotFound,
     BlobStore,

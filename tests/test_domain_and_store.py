@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from etagere.domain import errors
+from etagere.core import errors
+from etagere.core.model import Caller, OwnerType, Role
 from etagere.domain.access import require_library
 from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryChanges, LibraryService, decode_cursor, encode_cursor
-from etagere.domain.model import Caller, OwnerType, Role
 from etagere.http.errors import STATUS_BY_ERROR, status_for
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.schema import libraries
@@ -137,7 +137,7 @@ def test_bootstrap_runs_once(db: Database) -> None:
 
 
 def test_cursor_round_trip_and_forgery() -> None:
-    from etagere.domain.model import Library
+    from etagere.core.model import Library
 
     now = datetime.now(UTC)
     lib = Library(

@@ -17,7 +17,7 @@ import pytest
 from boto3.session import Session
 from botocore.config import Config
 
-from etagere.domain.errors import PayloadTooLarge
+from etagere.core.errors import PayloadTooLarge
 from etagere.runtime import build_blob_store
 from etagere.settings import Settings
 from etagere.storage.blobs import BlobNotFound, BlobStoreUnavailable, LocalBlobStore, S3BlobStore

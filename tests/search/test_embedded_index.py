@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from etagere.core.chunks import EmbeddedChunk, IndexedChunk, Scope
 from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.memory import MemoryIndex
-from etagere.search.model import EmbeddedChunk, IndexedChunk, Scope
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.schema import documents, libraries, organizations, users
 from etagere.storage.metadata.types import utcnow

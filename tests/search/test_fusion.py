@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from etagere.core.chunks import Scored
 from etagere.search.fusion import reciprocal_rank_fusion
-from etagere.search.model import Scored
 
 
 def reference(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:

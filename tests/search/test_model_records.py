@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from etagere.domain.errors import Conflict
+from etagere.core.errors import Conflict
 from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.search import KeywordQuery, SearchService, VectorQuery

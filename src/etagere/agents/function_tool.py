@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from etagere.domain.model import LibraryView
+from etagere.core.model import LibraryView
 from etagere.domain.search import Hit
 
 TOOL_NAME = "document_library"

@@ -23,8 +23,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from etagere.agents.mcp_server import EtagereMCP, build_mcp_server
-from etagere.domain.errors import Unauthenticated
-from etagere.domain.model import Caller
+from etagere.core.errors import Unauthenticated
+from etagere.core.model import Caller
 from etagere.runtime import Services
 
 MCP_PATH = "/mcp"

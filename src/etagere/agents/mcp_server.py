@@ -21,8 +21,8 @@ from pydantic import Field
 
 import etagere
 from etagere.agents import tools
-from etagere.domain.errors import DomainError
-from etagere.domain.model import Caller
+from etagere.core.errors import DomainError
+from etagere.core.model import Caller
 from etagere.domain.reading import MAX_GREP_MATCHES, MAX_READ_CHARS
 from etagere.runtime import Services
 

@@ -15,10 +15,10 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from etagere.core.errors import InvalidInput, NotFound
+from etagere.core.filters import Filter, parse_filter
+from etagere.core.model import Caller, Document, LibraryView
 from etagere.domain.documents import DocumentChanges
-from etagere.domain.errors import InvalidInput, NotFound
-from etagere.domain.filters import Filter, parse_filter
-from etagere.domain.model import Caller, Document, LibraryView
 from etagere.domain.reading import MAX_GREP_MATCHES, MAX_READ_CHARS, TextGrepMode
 from etagere.domain.search import Hit, hybrid
 from etagere.runtime import Services

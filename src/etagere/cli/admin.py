@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from etagere.cli.options import build_settings, emit, store_options
-from etagere.domain.errors import DomainError
+from etagere.core.errors import DomainError
 from etagere.domain.identity import IdentityService
 from etagere.storage.metadata import Database
 

@@ -21,8 +21,8 @@ import click
 from etagere.agents.mcp_server import build_mcp_server
 from etagere.cli.options import build_settings, store_options
 from etagere.cli.serve import log_level_option, workers_option
-from etagere.domain.errors import Unauthenticated
-from etagere.domain.model import Caller
+from etagere.core.errors import Unauthenticated
+from etagere.core.model import Caller
 from etagere.logs import configure_logging
 from etagere.runtime import Runtime
 

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from etagere.domain.errors import Forbidden, NotFound
-from etagere.domain.model import Caller, LibraryView, Role
+from etagere.core.errors import Forbidden, NotFound
+from etagere.core.model import Caller, LibraryView, Role
 from etagere.storage.metadata import libraries as library_store
 
 _ACTION_NAMES = {Role.VIEWER: "read", Role.EDITOR: "edit", Role.OWNER: "manage"}

@@ -18,10 +18,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from etagere.domain.access import require_library
-from etagere.domain.errors import Conflict, InvalidInput, NotFound, UnsupportedMediaType
-from etagere.domain.filters import Filter
-from etagere.domain.model import (
+from etagere.core.errors import Conflict, InvalidInput, NotFound, UnsupportedMediaType
+from etagere.core.filters import Filter
+from etagere.core.model import (
     RUNNING,
     Caller,
     Document,
@@ -29,6 +28,7 @@ from etagere.domain.model import (
     ProcessStatus,
     Role,
 )
+from etagere.domain.access import require_library
 from etagere.domain.signing import Served, UrlSigner
 from etagere.ingestion.extraction import ExtractionError, UnsupportedType, detect_type
 from etagere.search.index.backend import SearchBackend

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from etagere.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from etagere.domain.model import ApiKey, ApiKeyListing, Caller, Organization, User, Workspace
+from etagere.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from etagere.core.model import ApiKey, ApiKeyListing, Caller, Organization, User, Workspace
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import identities as store
 from etagere.storage.metadata.types import utcnow

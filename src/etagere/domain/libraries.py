@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from etagere.core.errors import InvalidInput
+from etagere.core.model import Caller, Library, LibraryView, OwnerType, Role
 from etagere.domain.access import require_library
-from etagere.domain.errors import InvalidInput
-from etagere.domain.model import Caller, Library, LibraryView, OwnerType, Role
 from etagere.search.index.backend import SearchBackend
 from etagere.storage.blobs import BlobStore
 from etagere.storage.metadata import Database

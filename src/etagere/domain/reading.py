@@ -17,9 +17,9 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from etagere.core.errors import Conflict, InvalidInput, NotFound
+from etagere.core.model import Caller, Document, DocumentText, LibraryView, Role
 from etagere.domain.access import require_library
-from etagere.domain.errors import Conflict, InvalidInput, NotFound
-from etagere.domain.model import Caller, Document, DocumentText, LibraryView, Role
 from etagere.domain.search import locator
 from etagere.search.embedding import Embedder
 from etagere.storage.metadata import Database

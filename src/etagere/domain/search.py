@@ -18,14 +18,14 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from etagere.core.chunks import FloatVector, Scope, Scored
+from etagere.core.errors import Conflict, InvalidInput
+from etagere.core.filters import And, Filter
+from etagere.core.model import Caller, Role
 from etagere.domain.access import require_library
-from etagere.domain.errors import Conflict, InvalidInput
-from etagere.domain.filters import And, Filter
-from etagere.domain.model import Caller, Role
 from etagere.search.embedding import Embedder
 from etagere.search.fusion import DEFAULT_RANK_CONSTANT, reciprocal_rank_fusion
 from etagere.search.index.backend import SearchBackend
-from etagere.search.model import FloatVector, Scope, Scored
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import chunks as chunk_store
 from etagere.storage.metadata import libraries as library_store

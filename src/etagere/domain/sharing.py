@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 
+from etagere.core.errors import Conflict, InvalidInput, NotFound
+from etagere.core.model import Caller, Library, OwnerType, Role, Share, ShareTarget
 from etagere.domain.access import require_library
-from etagere.domain.errors import Conflict, InvalidInput, NotFound
-from etagere.domain.model import Caller, Library, OwnerType, Role, Share, ShareTarget
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import shares as store
 from etagere.storage.metadata.types import utcnow

@@ -16,7 +16,7 @@ from typing import Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from etagere.domain.errors import Forbidden
+from etagere.core.errors import Forbidden
 
 Served = Literal["original", "text"]
 

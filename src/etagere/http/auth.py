@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from etagere.domain.model import Caller
+from etagere.core.model import Caller
 from etagere.http.state import services
 
 _bearer = HTTPBearer(auto_error=False, description="An etagere API key")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from etagere.domain.errors import (
+from etagere.core.errors import (
     Conflict,
     DomainError,
     Forbidden,

@@ -21,7 +21,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
-from etagere.domain.errors import InvalidInput
+from etagere.core.errors import InvalidInput
 from etagere.storage.blobs import BlobStore, BlobWriter, StoredBlob
 from etagere.storage.blobs.store import too_large
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from etagere.domain.model import DocumentText
+from etagere.core.chunks import EmbeddedChunk, FloatVector
+from etagere.core.model import DocumentText
 from etagere.ingestion.chunking import Chunk, chunk_markdown
 from etagere.search.embedding import Embedder, content_hash
-from etagere.search.model import EmbeddedChunk, FloatVector
 
 CacheLookup = Callable[[Sequence[str]], dict[str, FloatVector]]
 

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from etagere.domain.model import COMPLETED, DocumentText, PageRange, ProcessStatus
+from etagere.core.model import COMPLETED, DocumentText, PageRange, ProcessStatus
 from etagere.ingestion.extraction import ExtractionError, ExtractionLimits, extract_isolated
 from etagere.ingestion.summary import summarize
 from etagere.ingestion.tokens import count_tokens

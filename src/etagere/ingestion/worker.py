@@ -22,14 +22,14 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from etagere.domain.model import RUNNING, ProcessStatus
+from etagere.core.chunks import FloatVector
+from etagere.core.model import RUNNING, ProcessStatus
 from etagere.ingestion.extraction import ExtractionLimits
 from etagere.ingestion.indexing import ChunkingConfig, Embedded, chunk_text, embed_chunks
 from etagere.ingestion.pipeline import Outcome, process_file
 from etagere.observability import Metrics, TimedEmbedder
 from etagere.search.embedding import Embedder
 from etagere.search.index.backend import SearchBackend
-from etagere.search.model import FloatVector
 from etagere.storage.blobs import BlobStore
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import chunks as chunk_store

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from etagere.search.model import Scored
+from etagere.core.chunks import Scored
 
 DEFAULT_RANK_CONSTANT = 60
 

@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from etagere.domain.errors import NotFound
+from etagere.core.errors import NotFound
 from etagere.domain.libraries import MAX_PAGE_SIZE
 from etagere.http.auth import CallerDep
 from etagere.http.state import services

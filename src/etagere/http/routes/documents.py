@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from etagere.core.filters import parse_filter
 from etagere.domain.documents import DocumentChanges
-from etagere.domain.filters import parse_filter
 from etagere.domain.signing import Served
 from etagere.http.auth import CallerDep
 from etagere.http.state import services

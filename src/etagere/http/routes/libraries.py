@@ -7,8 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, status
 
+from etagere.core.model import OwnerType
 from etagere.domain.libraries import MAX_PAGE_SIZE, LibraryChanges
-from etagere.domain.model import OwnerType
 from etagere.http.auth import CallerDep
 from etagere.http.state import services
 from etagere.http.wire.libraries import (

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 
-from etagere.domain.model import ShareTarget
+from etagere.core.model import ShareTarget
 from etagere.http.auth import CallerDep
 from etagere.http.state import services
 from etagere.http.wire.sharing import (

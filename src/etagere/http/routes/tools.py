@@ -20,8 +20,8 @@ from etagere.agents.function_tool import (
     format_results,
     tool_definition,
 )
+from etagere.core.model import Caller
 from etagere.domain.libraries import MAX_PAGE_SIZE
-from etagere.domain.model import Caller
 from etagere.domain.search import Hit, hybrid
 from etagere.http.auth import CallerDep
 from etagere.http.state import services

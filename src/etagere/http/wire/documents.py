@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from etagere.domain.model import Document
+from etagere.core.model import Document
 from etagere.http.wire.libraries import PaginationInfo
 
 Scalar = bool | int | float | str | datetime

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from etagere.domain.model import LibraryView, SharingSummary
+from etagere.core.model import LibraryView, SharingSummary
 from etagere.http.wire.sharing import role_name
 
 MIN_CHUNK_SIZE = 256

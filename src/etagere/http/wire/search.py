@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from etagere.domain.filters import Filter, parse_filter
+from etagere.core.filters import Filter, parse_filter
 from etagere.domain.search import (
     MAX_TOP_K,
     FusionQuery,

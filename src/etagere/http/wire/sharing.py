@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from etagere.domain.model import Role, Share, ShareTarget
+from etagere.core.model import Role, Share, ShareTarget
 
 Level = Literal["Viewer", "Editor"]
 TargetType = Literal["User", "Workspace", "Org"]

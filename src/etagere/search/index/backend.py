@@ -14,7 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from etagere.search.model import EmbeddedChunk, FloatVector, Scope, Scored
+from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
 
 
 class SearchBackend(Protocol):

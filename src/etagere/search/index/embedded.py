@@ -18,8 +18,8 @@ from uuid import UUID
 import numpy as np
 from sqlalchemy.engine import Connection
 
+from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
 from etagere.search.index.memory import MemoryIndex
-from etagere.search.model import EmbeddedChunk, FloatVector, Scope, Scored
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import chunks as chunk_store
 

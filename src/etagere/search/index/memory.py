@@ -20,7 +20,7 @@ import onnxruntime  # type: ignore[import-untyped]  # noqa: F401  # isort: skip
 import tantivy
 from usearch.index import Index as VectorIndex
 
-from etagere.search.model import FloatVector, IndexedChunk, Scope, Scored
+from etagere.core.chunks import FloatVector, IndexedChunk, Scope, Scored
 
 ANALYZER = "etagere_en"
 # HNSW parameters: measured in bench/search to give recall@10 >= 0.97 against exact search.

@@ -15,7 +15,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.search.model import EmbeddedChunk, FloatVector, Scope, Scored
+from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import chunks as chunk_store
 

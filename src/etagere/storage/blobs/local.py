@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from etagere.domain.errors import PayloadTooLarge
+from etagere.core.errors import PayloadTooLarge
 from etagere.storage.blobs.store import (
     BlobNotFound,
     BlobStoreUnavailable,

@@ -28,7 +28,7 @@ from boto3.session import Session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from etagere.domain.errors import PayloadTooLarge
+from etagere.core.errors import PayloadTooLarge
 from etagere.storage.blobs.local import validate_key
 from etagere.storage.blobs.store import (
     BlobNotFound,

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self
 
-from etagere.domain.errors import NotFound, PayloadTooLarge
+from etagere.core.errors import NotFound, PayloadTooLarge
 
 # How many leading bytes a writer keeps for content sniffing (magic numbers, text detection).
 HEAD_BYTES = 8 * 1024

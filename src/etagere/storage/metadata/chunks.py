@@ -11,7 +11,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.search.model import EmbeddedChunk, FloatVector, IndexedChunk
+from etagere.core.chunks import EmbeddedChunk, FloatVector, IndexedChunk
 from etagere.storage.metadata.schema import (
     chunks,
     documents,

@@ -15,7 +15,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.domain.model import Document, DocumentText, PageRange, ProcessStatus
+from etagere.core.model import Document, DocumentText, PageRange, ProcessStatus
 from etagere.storage.metadata.schema import document_texts, documents, libraries
 
 _COLUMNS = list(documents.c)

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from etagere.domain.filters import DOCUMENT_FIELDS, And, Equal, Filter, In, Not, Or, Range, Scalar
+from etagere.core.filters import DOCUMENT_FIELDS, And, Equal, Filter, In, Not, Or, Range, Scalar
 from etagere.storage.metadata.schema import documents
 
 _COLUMN_FOR_FIELD = {

@@ -8,7 +8,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.domain.model import ApiKey, ApiKeyListing, Caller, Organization, User, Workspace
+from etagere.core.model import ApiKey, ApiKeyListing, Caller, Organization, User, Workspace
 from etagere.storage.metadata.schema import (
     api_keys,
     organizations,

@@ -15,7 +15,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.domain.model import (
+from etagere.core.model import (
     Caller,
     Library,
     LibraryView,

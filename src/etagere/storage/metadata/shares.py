@@ -11,7 +11,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.domain.model import Role, Share, ShareTarget
+from etagere.core.model import Role, Share, ShareTarget
 from etagere.storage.metadata.schema import libraries, library_shares, users, workspaces
 
 

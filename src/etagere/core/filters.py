@@ -17,7 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from etagere.domain.errors import InvalidInput
+from etagere.core.errors import InvalidInput
 
 Scalar = bool | int | float | str | datetime
 
