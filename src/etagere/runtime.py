@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from etagere.core.errors import StoreUnavailable
 from etagere.domain.documents import DocumentService
 from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
@@ -156,7 +155,7 @@ class Runtime:
                     next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_SECONDS
                     if orphans:
                         log.info("orphaned files deleted", extra={"count": orphans})
-            except (SQLAlchemyError, OSError):
+            except (StoreUnavailable, OSError):
                 log.exception("sweep failed; retrying at the next interval")
                 continue
             if removed:

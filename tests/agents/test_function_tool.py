@@ -49,10 +49,10 @@ def test_a_model_tool_call_gets_numbered_cited_passages(agents: AgentWorld) -> N
     assert answer.status_code == 200, answer.text
     result = answer.json()
     content, citations = result["content"], result["citations"]
-    assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
+    assert [c["rank"] for c in citations] == list(range(1, len(citations) + 1))
     first = citations[0]
-    assert first["title"] == PDF and first["locator"].startswith("p")
-    assert f"[1] {PDF}, {first['locator']}" in content
+    assert first["document_name"] == PDF and first["citation"].startswith("p")
+    assert f"[1] {PDF}, {first['citation']}" in content
     assert first["url"] in content and "[2]" in content
 
     served = httpx.get(first["url"], timeout=30)  # no API key: the URL is signed

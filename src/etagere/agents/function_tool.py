@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from etagere.agents.tools import CitedPassage, cited
 from etagere.core.model import LibraryView
-from etagere.domain.search import Hit
+from etagere.core.passages import Passage
 
 TOOL_NAME = "document_library"
 MAX_TOP_K = 20
@@ -34,24 +34,11 @@ class ToolArguments(BaseModel):
     top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K)
 
 
-class Citation(BaseModel):
-    n: int
-    title: str
-    document_id: str
-    library_id: str
-    locator: str
-    pages: list[int]
-    start_offset: int
-    end_offset: int
-    score: float
-    url: str
-
-
 class ToolResult(BaseModel):
     """``content`` goes back to the model as the tool message; ``citations`` are for people."""
 
     content: str
-    citations: list[Citation]
+    citations: list[CitedPassage]
 
 
 def tool_definition(libraries: Sequence[LibraryView]) -> dict[str, Any]:
@@ -93,33 +80,21 @@ def tool_definition(libraries: Sequence[LibraryView]) -> dict[str, Any]:
     }
 
 
-def format_results(query: str, hits: Sequence[Hit], url_of: Callable[[Hit], str]) -> ToolResult:
+def format_results(
+    query: str, passages: Sequence[Passage], url_of: Callable[[Passage], str]
+) -> ToolResult:
     """Numbered, cited passages for the model, and the same citations as data."""
-    citations = [
-        Citation(
-            n=n,
-            title=str(hit.metadata.get("document_name", "")),
-            document_id=str(hit.document_id),
-            library_id=str(hit.library_id),
-            locator=hit.locator,
-            pages=list(hit.metadata.get("pages", [])),
-            start_offset=hit.start_offset,
-            end_offset=hit.end_offset,
-            score=round(hit.score, 6),
-            url=url_of(hit),
-        )
-        for n, hit in enumerate(hits, start=1)
-    ]
-    if not hits:
+    if not passages:
         return ToolResult(content=f"No passage found for {query!r}.", citations=[])
+    citations = cited(passages, url_of)
     blocks = [
-        f"[{c.n}] {c.title}, {c.locator}\n"
+        f"[{c.rank}] {c.document_name}, {c.citation}\n"
         f"Source: {c.url} (characters {c.start_offset}-{c.end_offset})\n"
-        f"{hit.content.strip()}"
-        for c, hit in zip(citations, hits, strict=True)
+        f"{c.text.strip()}"
+        for c in citations
     ]
     header = (
-        f"{len(hits)} passage(s) found for {query!r}. "
+        f"{len(passages)} passage(s) found for {query!r}. "
         "Cite a passage as [n]; its source link opens the document's text."
     )
     return ToolResult(content="\n\n".join([header, *blocks]), citations=citations)
@@ -131,8 +106,3 @@ def _describe(view: LibraryView) -> str:
     if library.description:
         text += f": {library.description[:200]}"
     return text + ")"
-
-
-def document_keys(hits: Sequence[Hit]) -> list[tuple[UUID, UUID]]:
-    """The distinct (library id, document id) pairs of the hits, in order of appearance."""
-    return list(dict.fromkeys((h.library_id, h.document_id) for h in hits))

@@ -7,7 +7,7 @@ SQL. Results are small pydantic models: they become MCP structured output and JS
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any, Literal
@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from etagere.core.errors import InvalidInput, NotFound
 from etagere.core.filters import Filter, parse_filter
 from etagere.core.model import Caller, Document, LibraryView
+from etagere.core.passages import Passage
 from etagere.domain.documents import DocumentChanges
 from etagere.domain.reading import MAX_GREP_MATCHES, MAX_READ_CHARS, TextGrepMode
-from etagere.domain.search import Hit, hybrid
+from etagere.domain.search import hybrid
 from etagere.runtime import Services
 
 SUMMARY_CHARS = 400
@@ -63,8 +64,12 @@ class DocumentList(BaseModel):
     documents: list[DocumentInfo]
 
 
-class Passage(BaseModel):
-    """One cited search result; ``start_offset``/``end_offset`` index the document's text."""
+class CitedPassage(BaseModel):
+    """One numbered search result as agents see it, in MCP results and function-tool citations.
+
+    ``start_offset``/``end_offset`` index the document's extracted text; ``url`` (when given)
+    is a signed link to that text.
+    """
 
     rank: int
     document_name: str
@@ -77,11 +82,35 @@ class Passage(BaseModel):
     end_offset: int
     score: float
     text: str
+    url: str | None = None
+
+
+def cited(
+    passages: Sequence[Passage], url_of: Callable[[Passage], str] | None = None
+) -> list[CitedPassage]:
+    """The passages numbered from 1, as agents cite them ([1], [2], ...)."""
+    return [
+        CitedPassage(
+            rank=rank,
+            document_name=p.document_name,
+            document_id=str(p.document_id),
+            library_id=str(p.library_id),
+            chunk_id=str(p.chunk_id),
+            citation=p.locator,
+            pages=list(p.pages),
+            start_offset=p.start_offset,
+            end_offset=p.end_offset,
+            score=round(p.score or 0.0, 6),
+            text=p.content,
+            url=url_of(p) if url_of else None,
+        )
+        for rank, p in enumerate(passages, start=1)
+    ]
 
 
 class SearchResults(BaseModel):
     query: str
-    results: list[Passage]
+    results: list[CitedPassage]
 
 
 class TextRead(BaseModel):
@@ -197,7 +226,7 @@ def search(
     library_ids: Sequence[str] | None = None,
     top_k: int = 8,
     where: dict[str, Any] | None = None,
-) -> list[Hit]:
+) -> list[Passage]:
     """Hybrid search (BM25 + vectors, fused) in the given or every readable library."""
     if not query.strip():
         raise InvalidInput("query must not be empty", ("query",))
@@ -206,26 +235,8 @@ def search(
     return services.search.search(caller, libraries, retrieval)
 
 
-def search_results(query: str, hits: Sequence[Hit]) -> SearchResults:
-    return SearchResults(
-        query=query,
-        results=[
-            Passage(
-                rank=rank,
-                document_name=str(hit.metadata.get("document_name", "")),
-                document_id=str(hit.document_id),
-                library_id=str(hit.library_id),
-                chunk_id=str(hit.chunk_id),
-                citation=hit.locator,
-                pages=list(hit.metadata.get("pages", [])),
-                start_offset=hit.start_offset,
-                end_offset=hit.end_offset,
-                score=round(hit.score, 6),
-                text=hit.content,
-            )
-            for rank, hit in enumerate(hits, start=1)
-        ],
-    )
+def search_results(query: str, passages: Sequence[Passage]) -> SearchResults:
+    return SearchResults(query=query, results=cited(passages))
 
 
 def read(

@@ -64,3 +64,15 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, location: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.location = location
+
+
+class Duplicate(Conflict):
+    """A write lost a race on a unique key: another transaction stored the same thing first."""
+
+    code = "duplicate"
+
+
+class StoreUnavailable(DomainError):
+    """The metadata store cannot answer now (down, locked, connection lost); a retry may work."""
+
+    code = "store_unavailable"

@@ -16,9 +16,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from etagere.core.errors import Conflict, InvalidInput, NotFound, UnsupportedMediaType
+from etagere.core.errors import Conflict, Duplicate, InvalidInput, NotFound, UnsupportedMediaType
 from etagere.core.filters import Filter
 from etagere.core.model import (
     RUNNING,
@@ -36,7 +34,7 @@ from etagere.storage.blobs import BlobStore, StoredBlob
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import documents as store
 from etagere.storage.metadata import jobs as job_store
-from etagere.storage.metadata.filters import compile_filter, encode_datetime
+from etagere.storage.metadata.filters import encode_datetime
 from etagere.storage.metadata.types import utcnow
 
 log = logging.getLogger("etagere.documents")
@@ -114,7 +112,7 @@ class DocumentService:
     ) -> DocumentPage:
         listing = store.DocumentListing(
             search=search or None,
-            where=compile_filter(where, self.db.dialect) if where is not None else None,
+            where=where,
             sort_by=sort_by,
             descending=descending,
             offset=page * page_size,
@@ -300,7 +298,7 @@ class DocumentService:
                     return existing, False
                 store.insert_document(conn, document)
                 job_store.enqueue(conn, document.id, now)
-        except IntegrityError:
+        except Duplicate:
             # A concurrent upload of the same bytes won the race: answer with its document.
             with self.db.read() as conn:
                 winner = store.find_by_hash(conn, library_id, blob.sha256)

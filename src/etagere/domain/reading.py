@@ -11,18 +11,17 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
-
-from sqlalchemy.engine import Connection
 
 from etagere.core.errors import Conflict, InvalidInput, NotFound
 from etagere.core.model import Caller, Document, DocumentText, LibraryView, Role
+from etagere.core.passages import Passage
 from etagere.domain.access import require_library
-from etagere.domain.search import locator
+from etagere.domain.passages import cite
 from etagere.search.embedding import Embedder
-from etagere.storage.metadata import Database
+from etagere.storage.metadata import Connection, Database
 from etagere.storage.metadata import chunks as chunk_store
 from etagere.storage.metadata import documents as document_store
 from etagere.storage.metadata import reading as store
@@ -37,22 +36,6 @@ SNIPPET_CONTEXT = 120
 Direction = Literal["next", "previous"]
 ChunkGrepMode = Literal["phrase", "term"]
 TextGrepMode = Literal["phrase", "terms"]
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A chunk as agents see it: text, exact offsets into the document's text, a citation."""
-
-    chunk_id: UUID
-    document_id: UUID
-    library_id: UUID
-    content: str
-    start_offset: int
-    end_offset: int
-    locator: str
-    pages: tuple[int, ...]
-    document_name: str
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,29 +79,6 @@ class GrepResult:
     total_matches: int
 
 
-def passage(chunk: chunk_store.ChunkHit) -> Passage:
-    """A stored chunk as a citable passage (the same metadata as a search hit)."""
-    return Passage(
-        chunk_id=chunk.id,
-        document_id=chunk.document_id,
-        library_id=chunk.library_id,
-        content=chunk.text,
-        start_offset=chunk.start_offset,
-        end_offset=chunk.end_offset,
-        locator=locator(chunk),
-        pages=chunk.pages,
-        document_name=chunk.document_name,
-        metadata={
-            "library_id": str(chunk.library_id),
-            "document_name": chunk.document_name,
-            "mime_type": chunk.mime_type,
-            "pages": list(chunk.pages),
-            "headings": list(chunk.headings),
-            "attributes": chunk.attributes or {},
-        },
-    )
-
-
 class ReadingService:
     """Chunk navigation and text reading for callers with read access (Viewer)."""
 
@@ -140,7 +100,7 @@ class ReadingService:
             found = store.chunk_by_id(conn, library_id, chunk_id)
         if found is None:
             raise NotFound(f"Chunk {chunk_id} not found in index {library_id}")
-        return passage(found)
+        return cite(found)
 
     def navigate(
         self,
@@ -157,7 +117,7 @@ class ReadingService:
             self._source(conn, caller, library_id, document_id)
             neighbours = store.chunks_after if direction == "next" else store.chunks_before
             found = neighbours(conn, library_id, document_id, start, end, _bounded(top_k))
-        return [passage(c) for c in found]
+        return [cite(c) for c in found]
 
     def read_chunks(
         self,
@@ -172,7 +132,7 @@ class ReadingService:
         with self.db.read() as conn:
             self._source(conn, caller, library_id, document_id)
             found = store.chunks_within(conn, library_id, document_id, start, end, _bounded(top_k))
-        return [passage(c) for c in found]
+        return [cite(c) for c in found]
 
     def grep_chunks(
         self,
@@ -189,7 +149,7 @@ class ReadingService:
             self._source(conn, caller, library_id, document_id)
             candidates = store.document_chunks(conn, library_id, document_id)
         matched = [c for c in candidates if all(n in c.text.casefold() for n in needles)]
-        return [passage(c) for c in matched[: _bounded(top_k)]]
+        return [cite(c) for c in matched[: _bounded(top_k)]]
 
     def read_text(
         self,

@@ -10,40 +10,30 @@ is never returned even if an in-process index has not caught up yet.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 from uuid import UUID
 
 import numpy as np
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from etagere.core.chunks import FloatVector, Scope, Scored
 from etagere.core.errors import Conflict, InvalidInput
 from etagere.core.filters import And, Filter
 from etagere.core.model import Caller, Role
+from etagere.core.passages import Passage
 from etagere.domain.access import require_library
+from etagere.domain.passages import cite
 from etagere.search.embedding import Embedder
 from etagere.search.fusion import DEFAULT_RANK_CONSTANT, reciprocal_rank_fusion
 from etagere.search.index.backend import SearchBackend
-from etagere.storage.metadata import Database
+from etagere.storage.metadata import Connection, Database
 from etagere.storage.metadata import chunks as chunk_store
+from etagere.storage.metadata import documents as document_store
 from etagere.storage.metadata import libraries as library_store
-from etagere.storage.metadata.filters import compile_filter
-from etagere.storage.metadata.schema import documents
 
 MAX_TOP_K = 100
 MAX_LIBRARIES = 1000
 # Hybrid search asks each retriever for this many candidates per requested hit (at least 50).
 HYBRID_DEPTH = 5
-PAGED_TYPES = (
-    "application/pdf",
-    "image/",
-    "application/vnd.openxmlformats-officedocument.presentationml",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml",
-    "application/vnd.ms-excel",
-    "application/vnd.oasis.opendocument.spreadsheet",
-)
 
 
 @dataclass(frozen=True)
@@ -84,21 +74,6 @@ def hybrid(query: str, top_k: int, filter_: Filter | None) -> FusionQuery:
     )
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One cited passage: the chunk, where it is, what it came from, and its score."""
-
-    chunk_id: UUID
-    document_id: UUID
-    library_id: UUID
-    content: str
-    start_offset: int
-    end_offset: int
-    locator: str
-    score: float
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
 class SearchService:
     """Runs retrieval for callers, through the same access check as every other route."""
 
@@ -109,7 +84,7 @@ class SearchService:
 
     def search(
         self, caller: Caller, library_ids: Sequence[UUID] | None, retrieval: Retrieval
-    ) -> list[Hit]:
+    ) -> list[Passage]:
         with self.db.read() as conn:
             readable = self._libraries(conn, caller, library_ids)
             if not readable:
@@ -119,7 +94,7 @@ class SearchService:
             run = _Run(self, conn, tuple(readable))
             ranked = run.execute(retrieval, None)[: retrieval.top_k]
             found = chunk_store.hits(conn, [s.seq for s in ranked])
-        return [_hit(found[s.seq], s.score) for s in ranked if s.seq in found]
+        return [cite(found[s.seq], s.score) for s in ranked if s.seq in found]
 
     def _libraries(
         self, conn: Connection, caller: Caller, library_ids: Sequence[UUID] | None
@@ -176,11 +151,8 @@ class _Run:
     def _scope(self, where: Filter | None) -> Scope:
         if where is None:
             return Scope(self.libraries)
-        query = sa.select(documents.c.id).where(
-            documents.c.library_id.in_(self.libraries),
-            compile_filter(where, self.conn.dialect.name),
-        )
-        return Scope(self.libraries, frozenset(self.conn.execute(query).scalars()))
+        matching = document_store.matching_ids(self.conn, self.libraries, where)
+        return Scope(self.libraries, frozenset(matching))
 
     def _vector(self, retrieval: VectorQuery) -> FloatVector:
         embedder = self.service.embedder
@@ -210,35 +182,3 @@ def _and(first: Filter | None, second: Filter | None) -> Filter | None:
     if first is None or second is None:
         return first or second
     return And(matches=[first, second])
-
-
-def _hit(chunk: chunk_store.ChunkHit, score: float) -> Hit:
-    return Hit(
-        chunk_id=chunk.id,
-        document_id=chunk.document_id,
-        library_id=chunk.library_id,
-        content=chunk.text,
-        start_offset=chunk.start_offset,
-        end_offset=chunk.end_offset,
-        locator=locator(chunk),
-        score=score,
-        metadata={
-            "library_id": str(chunk.library_id),
-            "document_name": chunk.document_name,
-            "mime_type": chunk.mime_type,
-            "pages": list(chunk.pages),
-            "headings": list(chunk.headings),
-            "attributes": chunk.attributes or {},
-        },
-    )
-
-
-def locator(chunk: chunk_store.ChunkHit) -> str:
-    """Where a passage is, the way one cites it: "p. 4", "pp. 4-5", or its section."""
-    paged = chunk.mime_type is not None and chunk.mime_type.startswith(PAGED_TYPES)
-    if paged and chunk.pages:
-        first, last = min(chunk.pages), max(chunk.pages)
-        return f"p. {first}" if first == last else f"pp. {first}-{last}"
-    if chunk.headings:
-        return "§ " + " > ".join(chunk.headings)
-    return f"chars {chunk.start_offset}-{chunk.end_offset}"

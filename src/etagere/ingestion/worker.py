@@ -20,9 +20,9 @@ from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from etagere.core.chunks import FloatVector
+from etagere.core.errors import StoreUnavailable
 from etagere.core.model import RUNNING, ProcessStatus
 from etagere.ingestion.extraction import ExtractionLimits
 from etagere.ingestion.indexing import ChunkingConfig, Embedded, chunk_text, embed_chunks
@@ -78,7 +78,7 @@ class Worker:
         while not stop.is_set():
             try:
                 busy = self.run_once()
-            except SQLAlchemyError:
+            except StoreUnavailable:
                 # The store is unreachable: keep the loop alive and try again shortly.
                 log.exception("worker cannot reach the metadata store")
                 busy = False

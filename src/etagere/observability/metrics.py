@@ -24,8 +24,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
+from etagere.core.errors import StoreUnavailable
 from etagere.search.embedding import Embedder
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import jobs as job_store
@@ -170,8 +170,8 @@ class StoreCollector(Collector):
         try:
             with self.db.read() as conn:
                 stats = store_stats(conn)
-        except SQLAlchemyError as exc:
-            log.warning("metrics: metadata store unavailable", extra={"error": str(exc)[:200]})
+        except StoreUnavailable as exc:
+            log.warning("metrics: metadata store unavailable", extra={"error": exc.message})
             return [_up(0)]
         return [*_families(stats), _up(1)]
 

@@ -26,7 +26,7 @@ from etagere.http.wire.context import (
     NavigationOut,
     ReadIn,
 )
-from etagere.http.wire.search import SearchHitOut, SearchIn, SearchOut
+from etagere.http.wire.search import SearchIn, SearchOut
 
 router = APIRouter(prefix="/v1/context/search-indexes", tags=["context search"])
 
@@ -68,7 +68,7 @@ def search_index(request: Request, caller: CallerDep, index_name: str, body: Sea
     """The SDK's ``SearchRequest`` (a ``retriever``), or the ``{"query"}`` hybrid shorthand."""
     library_id = _library(index_name)
     hits = services(request).search.search(caller, [library_id], body.to_domain())
-    return SearchOut(hits=[SearchHitOut.from_hit(h) for h in hits])
+    return SearchOut.of(hits)
 
 
 @router.post(INDEX + "/navigate", response_model=NavigationOut)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
+from etagere.core.errors import StoreUnavailable
 from etagere.http.state import services
 
 router = APIRouter(tags=["operations"])
@@ -25,8 +25,8 @@ def readyz(request: Request) -> JSONResponse:
     try:
         svc.db.ping()
         checks["database"] = "ok"
-    except SQLAlchemyError as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
+    except StoreUnavailable as exc:
+        checks["database"] = f"error: {exc.message}"
     try:
         svc.blobs.check()
         checks["blob_store"] = "ok"

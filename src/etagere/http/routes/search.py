@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from etagere.http.auth import CallerDep
 from etagere.http.state import services
-from etagere.http.wire.search import SearchAllIn, SearchHitOut, SearchIn, SearchOut
+from etagere.http.wire.search import SearchAllIn, SearchIn, SearchOut
 
 router = APIRouter(tags=["search"])
 
@@ -19,11 +19,11 @@ def search_library(
 ) -> SearchOut:
     """Hybrid (default), keyword, vector or fused search in one library; cited passages."""
     hits = services(request).search.search(caller, [library_id], body.to_domain())
-    return SearchOut(hits=[SearchHitOut.from_hit(h) for h in hits])
+    return SearchOut.of(hits)
 
 
 @router.post("/v1/search", response_model=SearchOut)
 def search_libraries(request: Request, caller: CallerDep, body: SearchAllIn) -> SearchOut:
     """The same search across ``library_ids`` (default: every library the caller can read)."""
     hits = services(request).search.search(caller, body.library_ids, body.to_domain())
-    return SearchOut(hits=[SearchHitOut.from_hit(h) for h in hits])
+    return SearchOut.of(hits)

@@ -16,13 +16,13 @@ from etagere.agents.function_tool import (
     TOOL_NAME,
     ToolArguments,
     ToolResult,
-    document_keys,
     format_results,
     tool_definition,
 )
 from etagere.core.model import Caller
+from etagere.core.passages import Passage, document_keys
 from etagere.domain.libraries import MAX_PAGE_SIZE
-from etagere.domain.search import Hit, hybrid
+from etagere.domain.search import hybrid
 from etagere.http.auth import CallerDep
 from etagere.http.state import services
 
@@ -60,7 +60,7 @@ def run_tool(
     return format_results(body.query, hits, lambda h: urls[h.document_id])
 
 
-def _text_urls(request: Request, caller: Caller, hits: list[Hit]) -> dict[UUID, str]:
+def _text_urls(request: Request, caller: Caller, hits: list[Passage]) -> dict[UUID, str]:
     """A signed URL of each cited document's extracted text (minted through the access check)."""
     base = str(request.base_url).rstrip("/")
     documents = services(request).documents

@@ -8,11 +8,13 @@ search routes' ``SearchIn``). Responses: ``NavigationResponse`` (chunks in readi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from etagere.domain.reading import MAX_CHUNKS, MAX_PATTERN_CHARS, IndexInfo, Passage
+from etagere.core.passages import Passage
+from etagere.domain.reading import MAX_CHUNKS, MAX_PATTERN_CHARS, IndexInfo
+from etagere.http.wire.search import ChunkOut
 
 TopK = Annotated[int, Field(ge=1, le=MAX_CHUNKS)]
 Offset = Annotated[int, Field(ge=0)]
@@ -49,40 +51,14 @@ class GrepIn(_Strict):
     content_type: ContentType = "content"
 
 
-class NavigationChunkOut(BaseModel):
-    """The SDK's ``NavigationChunkResponse``: a search chunk without rank fields."""
-
-    id: str
-    source_id: str
-    locator: str
-    start_offset: int | None
-    end_offset: int | None
-    chunk_type: str
-    content: str
-    metadata: dict[str, Any]
-
-    @classmethod
-    def from_passage(cls, passage: Passage) -> NavigationChunkOut:
-        return cls(
-            id=str(passage.chunk_id),
-            source_id=str(passage.document_id),
-            locator=passage.locator,
-            start_offset=passage.start_offset,
-            end_offset=passage.end_offset,
-            chunk_type="text",
-            content=passage.content,
-            metadata=passage.metadata,
-        )
-
-
 class NavigationOut(BaseModel):
     """Unranked chunks in reading order (ascending ``start_offset``)."""
 
-    chunks: list[NavigationChunkOut]
+    chunks: list[ChunkOut]
 
     @classmethod
     def of(cls, passages: list[Passage]) -> NavigationOut:
-        return cls(chunks=[NavigationChunkOut.from_passage(p) for p in passages])
+        return cls(chunks=[ChunkOut.of(p) for p in passages])
 
 
 class FieldOut(BaseModel):

@@ -12,10 +12,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from etagere.core.filters import Filter, parse_filter
+from etagere.core.passages import Passage
 from etagere.domain.search import (
     MAX_TOP_K,
     FusionQuery,
-    Hit,
     KeywordQuery,
     Retrieval,
     VectorQuery,
@@ -140,7 +140,9 @@ class SearchAllIn(SearchIn):
     library_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=1000)
 
 
-class SearchChunkOut(BaseModel):
+class ChunkOut(BaseModel):
+    """A passage as the SDK's ``SearchChunk`` / ``NavigationChunkResponse`` (same fields)."""
+
     id: str
     source_id: str
     locator: str
@@ -150,29 +152,40 @@ class SearchChunkOut(BaseModel):
     content: str
     metadata: dict[str, Any]
 
+    @classmethod
+    def of(cls, passage: Passage) -> ChunkOut:
+        return cls(
+            id=str(passage.chunk_id),
+            source_id=str(passage.document_id),
+            locator=passage.locator,
+            start_offset=passage.start_offset,
+            end_offset=passage.end_offset,
+            chunk_type="text",
+            content=passage.content,
+            metadata=passage.metadata,
+        )
+
 
 class SearchHitOut(BaseModel):
-    chunk: SearchChunkOut
+    chunk: ChunkOut
     score: float
     index_name: str
 
     @classmethod
-    def from_hit(cls, hit: Hit) -> SearchHitOut:
-        chunk = SearchChunkOut(
-            id=str(hit.chunk_id),
-            source_id=str(hit.document_id),
-            locator=hit.locator,
-            start_offset=hit.start_offset,
-            end_offset=hit.end_offset,
-            chunk_type="text",
-            content=hit.content,
-            metadata=hit.metadata,
+    def of(cls, passage: Passage) -> SearchHitOut:
+        return cls(
+            chunk=ChunkOut.of(passage),
+            score=passage.score or 0.0,
+            index_name=str(passage.library_id),
         )
-        return cls(chunk=chunk, score=hit.score, index_name=str(hit.library_id))
 
 
 class SearchOut(BaseModel):
     hits: list[SearchHitOut]
+
+    @classmethod
+    def of(cls, passages: list[Passage]) -> SearchOut:
+        return cls(hits=[SearchHitOut.of(p) for p in passages])
 
 
 def _filter(raw: dict[str, Any] | None, *location: str) -> Filter | None:

@@ -9,8 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from etagere.core.errors import Duplicate, StoreUnavailable
 from etagere.storage.metadata.migrate import upgrade_to_head
 
 # How long a SQLite writer waits for another writer before failing with "database is locked".
@@ -47,13 +49,13 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A transaction for queries only."""
-        with self.engine.connect() as conn, conn.begin():
+        with translated_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that commits on success and rolls back on any exception."""
-        with self.engine.connect() as conn:
+        with translated_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(etagere_write=True)
             with conn.begin():
                 yield conn
@@ -65,6 +67,26 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Database errors as domain errors, once, here: nothing above storage knows SQLAlchemy.
+
+    A unique-key clash is a lost race the caller can resolve (``Duplicate``); a store that is
+    down, locked or cut off is ``StoreUnavailable``. Anything else is a bug and stays as it is.
+    """
+    try:
+        yield
+    except sa_exc.IntegrityError as exc:
+        raise Duplicate(f"already stored by another transaction: {_reason(exc)}") from exc
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
+        raise StoreUnavailable(f"metadata store unavailable: {_reason(exc)}") from exc
+
+
+def _reason(exc: sa_exc.SQLAlchemyError) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).splitlines() or [type(original).__name__])[0][:200]
 
 
 def _create_engine(url: str) -> Engine:

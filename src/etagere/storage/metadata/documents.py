@@ -15,7 +15,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from etagere.core.filters import Filter
 from etagere.core.model import Document, DocumentText, PageRange, ProcessStatus
+from etagere.storage.metadata.filters import compile_filter
 from etagere.storage.metadata.schema import document_texts, documents, libraries
 
 _COLUMNS = list(documents.c)
@@ -28,7 +30,7 @@ class DocumentListing:
     """A window over one library's documents."""
 
     search: str | None = None
-    where: sa.ColumnElement[bool] | None = None
+    where: Filter | None = None
     sort_by: SortField = "created_at"
     descending: bool = True
     offset: int = 0
@@ -79,7 +81,7 @@ def list_documents(
     conn: Connection, library_id: UUID, listing: DocumentListing
 ) -> tuple[list[Document], int]:
     """One page of a library's documents and the total matching the filters."""
-    filters = _filters(library_id, listing)
+    filters = _filters(library_id, listing, conn.dialect.name)
     column = documents.c[listing.sort_by]
     order = column.desc() if listing.descending else column.asc()
     nulls = order.nulls_last() if listing.sort_by == "last_processed_at" else order
@@ -144,12 +146,22 @@ def get_text(conn: Connection, document_id: UUID) -> DocumentText | None:
     return DocumentText(text=row.text, pages=pages)
 
 
-def _filters(library_id: UUID, listing: DocumentListing) -> list[sa.ColumnElement[bool]]:
+def matching_ids(conn: Connection, library_ids: Sequence[UUID], where: Filter) -> list[UUID]:
+    """Ids of the documents of these libraries that the filter keeps."""
+    query = sa.select(documents.c.id).where(
+        documents.c.library_id.in_(library_ids), compile_filter(where, conn.dialect.name)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def _filters(
+    library_id: UUID, listing: DocumentListing, dialect: str
+) -> list[sa.ColumnElement[bool]]:
     filters = [documents.c.library_id == library_id]
     if listing.search:
         filters.append(documents.c.name.icontains(listing.search, autoescape=True))
     if listing.where is not None:
-        filters.append(listing.where)
+        filters.append(compile_filter(listing.where, dialect))
     return filters
 
 
