@@ -25,12 +25,7 @@ from etagere.ingestion.extraction import ExtractionLimits
 from etagere.ingestion.indexing import ChunkingConfig
 from etagere.ingestion.worker import Worker, WorkerConfig
 from etagere.observability import Metrics
-from etagere.search.embedding import (
-    Embedder,
-    LocalOnnxEmbedder,
-    MistralEmbedder,
-    OpenAICompatibleEmbedder,
-)
+from etagere.search.embedding import Embedder, create_embedder
 from etagere.search.index.backend import SearchBackend
 from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.postgres import PostgresSearchBackend
@@ -168,7 +163,8 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "mistral":
         if key is None:
             raise ValueError("ETAGERE_EMBEDDING_API_KEY is required with ETAGERE_EMBEDDER=mistral")
-        return MistralEmbedder(
+        return create_embedder(
+            "mistral",
             api_key=key,
             model=settings.embedding_model or "mistral-embed",
             server_url=settings.embedding_url,
@@ -179,10 +175,13 @@ def build_embedder(settings: Settings) -> Embedder:
                 "ETAGERE_EMBEDDING_URL and ETAGERE_EMBEDDING_MODEL are required with "
                 "ETAGERE_EMBEDDER=openai-compatible"
             )
-        return OpenAICompatibleEmbedder(
-            base_url=settings.embedding_url, model=settings.embedding_model, api_key=key
+        return create_embedder(
+            "openai-compatible",
+            base_url=settings.embedding_url,
+            model=settings.embedding_model,
+            api_key=key,
         )
-    return LocalOnnxEmbedder()
+    return create_embedder("local")
 
 
 def build_blob_store(settings: Settings) -> BlobStore:

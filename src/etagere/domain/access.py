@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy.engine import Connection
-
 from etagere.core.errors import Forbidden, NotFound
 from etagere.core.model import Caller, LibraryView, Role
+from etagere.storage.metadata import Connection
 from etagere.storage.metadata import libraries as library_store
 
 _ACTION_NAMES = {Role.VIEWER: "read", Role.EDITOR: "edit", Role.OWNER: "manage"}

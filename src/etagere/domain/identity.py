@@ -7,11 +7,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Connection
-
 from etagere.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from etagere.core.model import ApiKey, ApiKeyListing, Caller, Organization, User, Workspace
-from etagere.storage.metadata import Database
+from etagere.storage.metadata import Connection, Database
 from etagere.storage.metadata import identities as store
 from etagere.storage.metadata.types import utcnow
 

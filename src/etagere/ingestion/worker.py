@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy.engine import Connection
-
 from etagere.core.chunks import FloatVector
 from etagere.core.errors import StoreUnavailable
 from etagere.core.model import RUNNING, ProcessStatus
@@ -31,7 +29,7 @@ from etagere.observability import Metrics, TimedEmbedder
 from etagere.search.embedding import Embedder
 from etagere.search.index.backend import SearchBackend
 from etagere.storage.blobs import BlobStore
-from etagere.storage.metadata import Database
+from etagere.storage.metadata import Connection, Database
 from etagere.storage.metadata import chunks as chunk_store
 from etagere.storage.metadata import documents as document_store
 from etagere.storage.metadata import jobs as job_store

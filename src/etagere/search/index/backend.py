@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from sqlalchemy.engine import Connection
-
 from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
+from etagere.storage.metadata import Connection
 
 
 class SearchBackend(Protocol):

@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy.engine import Connection
 
 from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
 from etagere.search.index.memory import MemoryIndex
-from etagere.storage.metadata import Database
+from etagere.storage.metadata import Connection, Database
 from etagere.storage.metadata import chunks as chunk_store
 
 log = logging.getLogger("etagere.search")
