@@ -13,6 +13,7 @@ from mistralai.client import Mistral, errors, models
 from tests.conftest import ServerFactory, client_for
 from tests.support.documents import upload, upload_bytes, wait_settled
 from tests.support.servers import EtagereServer
+from tests.support.worker import process_queue
 
 
 @pytest.fixture
@@ -287,22 +288,27 @@ def test_reprocess_replaces_derived_data(
     assert after.text == before.text
 
 
-def test_text_of_unprocessed_document_is_a_clear_conflict(
+def test_text_of_unprocessed_document_is_a_clear_conflict_until_a_worker_runs(
     start_server: ServerFactory,
 ) -> None:
     server = start_server(workers=0)
     sdk = client_for(server, server.api_key)
     library = sdk.beta.libraries.create(name="no workers")
-    doc = upload_bytes(sdk, library.id, "wait.txt", b"patience")
+    doc = upload_bytes(sdk, library.id, "wait.txt", b"patience is a virtue")
+    documents = sdk.beta.libraries.documents
     with pytest.raises(errors.SDKError) as info:
-        sdk.beta.libraries.documents.text_content(library_id=library.id, document_id=doc.id)
+        documents.text_content(library_id=library.id, document_id=doc.id)
     assert info.value.status_code == 409 and "not processed yet" in info.value.body
-    assert (
-        sdk.beta.libraries.documents.status(
-            library_id=library.id, document_id=doc.id
-        ).processing_status
-        == "Running"
-    )
+    status = documents.status(library_id=library.id, document_id=doc.id)
+    assert (status.process_status, status.processing_status) == ("todo", "Running")
+
+    assert process_queue(server.store) == 1
+    status = documents.status(library_id=library.id, document_id=doc.id)
+    assert (status.process_status, status.processing_status) == ("done", "Completed")
+    text = documents.text_content(library_id=library.id, document_id=doc.id).text
+    assert "patience is a virtue" in text
+    hits = sdk.beta.libraries.documents.list(library_id=library.id).data
+    assert [h.process_status for h in hits] == ["done"]
 
 
 def test_expired_documents_are_swept(start_server: ServerFactory) -> None:
