@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from etagere.core.passages import Passage
-from etagere.ingestion.extraction.mime import is_paged
+from etagere.ingestion.extraction.formats import is_paged
 from etagere.storage.metadata.chunks import ChunkHit
 
 

@@ -7,32 +7,13 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from . import mime
 from .detect import detect_type
 from .errors import EmptyDocument, UnsupportedType
+from .formats import UNSUPPORTED, format_of
 from .limits import ExtractionLimits
 from .result import Extraction
 
 _Extractor = Callable[[Path, ExtractionLimits], Extraction]
-
-# Format modules are imported on first use: a sandboxed child extracts one document, and
-# importing every parser library up front would double its start-up time.
-_BY_TYPE: dict[str, str] = {
-    mime.PDF: "pdf:extract_pdf",
-    mime.DOCX: "office:extract_docx",
-    mime.PPTX: "slides:extract_pptx",
-    mime.XLSX: "spreadsheet:extract_xlsx",
-    mime.XLS: "spreadsheet:extract_xls",
-    mime.DOC: "legacy:extract_doc",
-    mime.EPUB: "epub:extract_epub",
-    mime.RTF: "rtf:extract_rtf",
-    mime.HTML: "html:extract_html",
-    mime.EML: "eml:extract_eml",
-}
-_WITH_TYPE: dict[str, str] = {
-    **dict.fromkeys(mime.IMAGES, "ocr:extract_image"),
-    **dict.fromkeys((mime.ODT, mime.ODS, mime.ODP), "odf:extract_odf"),
-}
 
 
 def extract(path: Path, *, filename: str | None, limits: ExtractionLimits) -> Extraction:
@@ -44,14 +25,11 @@ def extract(path: Path, *, filename: str | None, limits: ExtractionLimits) -> Ex
 
 
 def _extractor(mime_type: str) -> _Extractor:
-    if mime_type == mime.PPT:
-        raise UnsupportedType(
-            "Legacy PowerPoint (.ppt) files are not supported; save the file as .pptx or PDF"
-        )
-    if mime_type in _BY_TYPE:
-        return _load(_BY_TYPE[mime_type])
-    with_type = _WITH_TYPE.get(mime_type, "text:extract_text")
-    return partial(_call_with_type, _load(with_type), mime_type)
+    if mime_type in UNSUPPORTED:
+        raise UnsupportedType(UNSUPPORTED[mime_type])
+    found = format_of(mime_type)
+    function = _load(found.extractor)
+    return partial(_call_with_type, function, mime_type) if found.takes_type else function
 
 
 def _call_with_type(

@@ -33,16 +33,6 @@ YAML = "application/yaml"
 
 IMAGES = frozenset({PNG, JPEG, GIF, TIFF, BMP, WEBP})
 
-# Formats whose page numbers mean something to a reader (a PDF page, an image, a slide, a
-# sheet): passages of these are cited by page; other formats are cited by section.
-PAGED = frozenset({PDF, PPTX, XLSX, XLS, ODS, *IMAGES})
-
-
-def is_paged(mime_type: str | None) -> bool:
-    """Whether a passage of this type is cited by page number."""
-    return mime_type in PAGED or (mime_type or "").startswith("image/")
-
-
 BY_SUFFIX_JSON = {".json": JSON, ".jsonl": JSONL, ".ndjson": JSONL}
 
 # Source code: MIME type and the info string of its fenced block.
