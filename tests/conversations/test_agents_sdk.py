@@ -76,7 +76,7 @@ def test_append_restart_history_and_listing(setup: Setup) -> None:
     )
     assert restarted.conversation_id != first.conversation_id
     again = client.get_history(conversation_id=restarted.conversation_id)
-    assert [e.type for e in again.entries][:4] == types[:3] + ["message.input"]
+    assert [e.type for e in again.entries][:4] == [*types[:3], "message.input"]
 
     conversation = client.get(conversation_id=first.conversation_id)
     assert isinstance(conversation, models.AgentConversation)

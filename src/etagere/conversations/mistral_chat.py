@@ -1,4 +1,4 @@
-"""Mistral's chat API through the official SDK (``chat.complete``), for ``ETAGERE_LLM_PROVIDER=mistral``."""
+"""Mistral's chat API through the official SDK, for ``ETAGERE_LLM_PROVIDER=mistral``."""
 
 from __future__ import annotations
 
