@@ -49,6 +49,8 @@ def test_streaming_start_and_append(setup: Setup) -> None:
     assert isinstance(started, models.ResponseStartedEvent)
     done = events[-1]
     assert isinstance(done, models.ResponseDoneEvent) and done.usage.total_tokens == 30
+    assert all(r.get("stream") for r in setup.model.requests), "the upstream was not streamed"
+    assert len(deltas) > 5  # the answer arrived in pieces, as the model sent it
 
     with setup.client.beta.conversations.append_stream(
         conversation_id=started.conversation_id, inputs="Tell me more."

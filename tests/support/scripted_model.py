@@ -49,12 +49,25 @@ class ScriptedModel:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 status, answer = script.answer(self.path, dict(self.headers), body)
+                if status == 200 and body.get("stream"):
+                    self.send_events(answer)
+                    return
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def send_events(self, completion: dict[str, Any]) -> None:
+                """The completion as chat-completion chunks: text in small pieces."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for chunk in streamed(completion):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
 
             def log_message(self, *_args: Any) -> None:
                 pass
@@ -127,3 +140,30 @@ class ScriptedModel:
             ],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
         }
+
+
+def streamed(completion: dict[str, Any], piece: int = 4) -> list[dict[str, Any]]:
+    """A completion cut into the chunks a streaming server sends (markers split on purpose)."""
+    message = completion["choices"][0]["message"]
+    base = {k: completion[k] for k in ("id", "created", "model")}
+    base["object"] = "chat.completion.chunk"
+    text = message.get("content") or ""
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    deltas += [{"content": text[i : i + piece]} for i in range(0, len(text), piece)]
+    if message.get("tool_calls"):
+        deltas.append(
+            {"tool_calls": [{**call, "index": i} for i, call in enumerate(message["tool_calls"])]}
+        )
+    chunks = [
+        {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        for delta in deltas
+    ]
+    finish = completion["choices"][0]["finish_reason"]
+    chunks.append(
+        {
+            **base,
+            "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": finish}],
+            "usage": completion["usage"],
+        }
+    )
+    return chunks

@@ -15,13 +15,15 @@ from typing import Any
 from uuid import UUID
 
 from etagere.conversations import library_tool
-from etagere.conversations.citations import interleave
+from etagere.conversations.citations import Citations, merge
 from etagere.conversations.entries import Entry, messages_for, new_entry
-from etagere.conversations.errors import UpstreamTimeout
+from etagere.conversations.errors import UpstreamFailed, UpstreamTimeout
 from etagere.conversations.library_tool import LibraryTool
 from etagere.conversations.upstream import (
     ChatRequest,
     Message,
+    Reply,
+    TextDelta,
     ToolCall,
     Upstream,
     Usage,
@@ -104,7 +106,7 @@ class TurnRunner:
         self.limits = limits
 
     def run_turn(
-        self, caller: Caller, setup: TurnSetup, history: Sequence[Entry]
+        self, caller: Caller, setup: TurnSetup, history: Sequence[Entry], *, stream: bool = False
     ) -> Iterator[TurnEvent]:
         """Run the model over ``history`` (inputs included) until it answers or calls a function."""
         deadline = time.monotonic() + self.limits.turn_seconds
@@ -114,18 +116,20 @@ class TurnRunner:
         references: dict[int, dict[str, Any]] = {}
         usage = Usage()
         for _step in range(self.limits.max_steps):
-            reply = self.upstream.chat.complete(
-                ChatRequest(
-                    model=self.upstream.model_for(setup.model),
-                    messages=messages,
-                    tools=tools,
-                    options=options_from(setup.completion_args),
-                    timeout_seconds=self._remaining(deadline),
-                )
+            request = ChatRequest(
+                model=self.upstream.model_for(setup.model),
+                messages=messages,
+                tools=tools,
+                options=options_from(setup.completion_args),
+                timeout_seconds=self._remaining(deadline),
             )
+            answer = _Answer(setup, references, len(outputs))
+            reply = yield from self._ask(request, answer, stream)
             usage += reply.usage
+            yield from answer.close(final=not reply.tool_calls)
+            if answer.chunks:
+                outputs.append(answer.entry(reply.content))
             if not reply.tool_calls:
-                yield from self._answer(setup, reply.content, references, outputs)
                 yield TurnDone(outputs, usage)
                 return
             step = uuid.uuid4().hex
@@ -152,8 +156,29 @@ class TurnRunner:
             f"(The turn stopped after {self.limits.max_steps} model calls without a final "
             "answer; ETAGERE_LLM_MAX_STEPS sets this limit.)"
         )
-        yield from self._answer(setup, note, references, outputs)
+        answer = _Answer(setup, {}, len(outputs))
+        yield from answer.feed(note)
+        yield from answer.close()
+        outputs.append(answer.entry(note))
         yield TurnDone(outputs, usage)
+
+    def _ask(
+        self, request: ChatRequest, answer: _Answer, stream: bool
+    ) -> Generator[TurnEvent, None, Reply]:
+        """One model call; streamed text goes out as it comes, plain text once complete."""
+        if not stream:
+            reply = self.upstream.chat.complete(request)
+            yield from answer.feed(reply.content)
+            return reply
+        final: Reply | None = None
+        for piece in self.upstream.chat.stream(request):
+            if isinstance(piece, TextDelta):
+                yield from answer.feed(piece.text)
+            else:
+                final = piece
+        if final is None:
+            raise UpstreamFailed("The language model's stream ended without a reply")
+        return final
 
     def _run_library(
         self,
@@ -179,30 +204,6 @@ class TurnRunner:
         yield ToolDone(entry, output_index)
         return entry
 
-    def _answer(
-        self,
-        setup: TurnSetup,
-        text: str,
-        references: dict[int, dict[str, Any]],
-        outputs: list[Entry],
-    ) -> Iterator[TurnEvent]:
-        chunks = interleave(text, references) if references else [{"type": "text", "text": text}]
-        content: str | list[dict[str, Any]] = chunks
-        if len(chunks) == 1 and chunks[0]["type"] == "text":
-            content = text
-        entry = new_entry(
-            "message.output",
-            role="assistant",
-            content=content,
-            agent_id=setup.agent_id,
-            model=setup.model,
-            _text=text,
-        )
-        outputs.append(entry)
-        for index, chunk in enumerate(chunks):
-            piece: str | dict[str, Any] = chunk["text"] if chunk["type"] == "text" else chunk
-            yield OutputChunk(entry["id"], piece, index, len(outputs) - 1)
-
     def _tool_specs(self, setup: TurnSetup) -> list[dict[str, Any]]:
         specs = [library_tool.SPEC] if setup.library_ids else []
         for function in setup.functions:
@@ -218,6 +219,51 @@ class TurnRunner:
                 "(ETAGERE_LLM_TURN_SECONDS)"
             )
         return min(self.limits.call_seconds, left)
+
+
+class _Answer:
+    """The model's text of one step, cut into chunks and sent out as ``OutputChunk`` events."""
+
+    def __init__(
+        self, setup: TurnSetup, references: dict[int, dict[str, Any]], output_index: int
+    ) -> None:
+        self.setup = setup
+        self.entry_id = str(uuid.uuid4())
+        self.citations = Citations(references)
+        self.output_index = output_index
+        self.chunks: list[dict[str, Any]] = []
+        self.content_index = -1
+
+    def feed(self, text: str) -> Iterator[OutputChunk]:
+        return self._emit(self.citations.feed(text))
+
+    def close(self, final: bool = True) -> Iterator[OutputChunk]:
+        return self._emit(self.citations.close(final))
+
+    def entry(self, raw_text: str) -> Entry:
+        """The ``message.output`` entry (content a plain string when it has no reference)."""
+        chunks = merge(self.chunks)
+        content: str | list[dict[str, Any]] = chunks
+        if len(chunks) == 1 and chunks[0]["type"] == "text":
+            content = chunks[0]["text"]
+        return new_entry(
+            "message.output",
+            id=self.entry_id,
+            role="assistant",
+            content=content,
+            agent_id=self.setup.agent_id,
+            model=self.setup.model,
+            _text=raw_text,
+        )
+
+    def _emit(self, chunks: list[dict[str, Any]]) -> Iterator[OutputChunk]:
+        for chunk in chunks:
+            is_text = chunk["type"] == "text"
+            if not (is_text and self.chunks and self.chunks[-1]["type"] == "text"):
+                self.content_index += 1
+            self.chunks.append(chunk)
+            piece: str | dict[str, Any] = chunk["text"] if is_text else chunk
+            yield OutputChunk(self.entry_id, piece, self.content_index, self.output_index)
 
 
 def _assistant_calls(calls: Sequence[ToolCall]) -> Message:

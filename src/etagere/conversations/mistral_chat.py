@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
 from mistralai.client import Mistral, errors
 
 from etagere.conversations.errors import UpstreamFailed, UpstreamTimeout
-from etagere.conversations.upstream import ChatRequest, Reply, ToolCall, Usage
+from etagere.conversations.upstream import (
+    ChatRequest,
+    Reply,
+    ReplyBuilder,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
 
 MAX_REASON = 500
 
@@ -25,7 +34,7 @@ class MistralChat:
         self.client = Mistral(api_key=api_key, server_url=root)
 
     def complete(self, request: ChatRequest) -> Reply:
-        try:
+        with self._translated(request):
             response = self.client.chat.complete(
                 model=request.model,
                 messages=request.messages,  # type: ignore[arg-type]
@@ -33,16 +42,6 @@ class MistralChat:
                 timeout_ms=int(request.timeout_seconds * 1000),
                 **request.options,
             )
-        except httpx2.TimeoutException as exc:
-            raise UpstreamTimeout(
-                f"Mistral's API at {self.host} did not answer within {request.timeout_seconds:g} s"
-            ) from exc
-        except httpx2.TransportError as exc:
-            raise UpstreamFailed(f"Mistral's API at {self.host} cannot be reached: {exc}") from exc
-        except errors.MistralError as exc:
-            raise UpstreamFailed(
-                f"Mistral's API at {self.host} answered {exc.status_code}: {exc.body[:MAX_REASON]}"
-            ) from exc
         message = response.choices[0].message if response.choices else None
         if message is None:
             raise UpstreamFailed(
@@ -58,6 +57,51 @@ class MistralChat:
             tool_calls=calls,
             usage=Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0),
         )
+
+    def stream(self, request: ChatRequest) -> Iterator[TextDelta | Reply]:
+        """``chat.stream``: text pieces as they come, then the whole reply."""
+        built = ReplyBuilder()
+        with self._translated(request):
+            events = self.client.chat.stream(
+                model=request.model,
+                messages=request.messages,  # type: ignore[arg-type]
+                tools=request.tools or None,  # type: ignore[arg-type]
+                timeout_ms=int(request.timeout_seconds * 1000),
+                **request.options,
+            )
+            with events:
+                for event in events:
+                    chunk = event.data
+                    if chunk.usage is not None:
+                        built.usage = Usage(
+                            chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0
+                        )
+                    if not chunk.choices:
+                        continue
+                    delta = chunk.choices[0].delta
+                    for call in delta.tool_calls or []:
+                        built.add_call(call.index or 0, call.id, call.function.name, _json(call))
+                    text = _text(delta.content)
+                    built.text.append(text)
+                    if text:
+                        yield TextDelta(text)
+        yield built.reply()
+
+    @contextmanager
+    def _translated(self, request: ChatRequest) -> Iterator[None]:
+        """The SDK's errors (and its HTTP client's) as ours, worded for the operator."""
+        try:
+            yield
+        except httpx2.TimeoutException as exc:
+            raise UpstreamTimeout(
+                f"Mistral's API at {self.host} did not answer within {request.timeout_seconds:g} s"
+            ) from exc
+        except httpx2.TransportError as exc:
+            raise UpstreamFailed(f"Mistral's API at {self.host} cannot be reached: {exc}") from exc
+        except errors.MistralError as exc:
+            raise UpstreamFailed(
+                f"Mistral's API at {self.host} answered {exc.status_code}: {exc.body[:MAX_REASON]}"
+            ) from exc
 
 
 def _json(call: Any) -> str:

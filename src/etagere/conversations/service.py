@@ -43,10 +43,10 @@ class StartRequest:
 
 @dataclass(frozen=True)
 class Turn:
-    """A turn about to run: its conversation id, and the events that run it when consumed."""
+    """A turn about to run: its conversation id, and ``run(stream)`` that runs it lazily."""
 
     conversation_id: uuid.UUID
-    events: Iterator[TurnEvent]
+    run: Callable[[bool], Iterator[TurnEvent]]
 
 
 class ConversationService:
@@ -92,8 +92,7 @@ class ConversationService:
                 store.insert_conversation(conn, row)
                 store.append_entries(conn, row.id, entries, utcnow())
 
-        events = _turn(runner, caller, setup, [], inputs, persist if request.store else None)
-        return Turn(row.id, events)
+        return _turn(row.id, runner, caller, setup, [], inputs, persist if request.store else None)
 
     def append(
         self,
@@ -116,8 +115,9 @@ class ConversationService:
                 store.append_entries(conn, conversation_id, entries, utcnow())
 
         new = input_entries(inputs) if inputs else []
-        events = _turn(runner, caller, setup, history, new, persist if keep else None)
-        return Turn(conversation_id, events)
+        return _turn(
+            conversation_id, runner, caller, setup, history, new, persist if keep else None
+        )
 
     def restart(
         self,
@@ -159,8 +159,7 @@ class ConversationService:
                 store.append_entries(conn, row.id, [*kept, *entries], utcnow())
 
         new = input_entries(inputs) if inputs else []
-        events = _turn(runner, caller, setup, kept, new, persist if keep else None)
-        return Turn(row.id, events)
+        return _turn(row.id, runner, caller, setup, kept, new, persist if keep else None)
 
     def get(self, caller: Caller, conversation_id: uuid.UUID) -> ConversationRow:
         with self.db.read() as conn:
@@ -208,17 +207,21 @@ class ConversationService:
 
 
 def _turn(
+    conversation_id: uuid.UUID,
     runner: TurnRunner,
     caller: Caller,
     setup: TurnSetup,
     history: Sequence[Entry],
     inputs: list[Entry],
     persist: Callable[[list[Entry]], None] | None,
-) -> Iterator[TurnEvent]:
-    for event in runner.run_turn(caller, setup, [*history, *inputs]):
-        if isinstance(event, TurnDone) and persist is not None:
-            persist([*inputs, *event.outputs])
-        yield event
+) -> Turn:
+    def run(stream: bool) -> Iterator[TurnEvent]:
+        for event in runner.run_turn(caller, setup, [*history, *inputs], stream=stream):
+            if isinstance(event, TurnDone) and persist is not None:
+                persist([*inputs, *event.outputs])
+            yield event
+
+    return Turn(conversation_id, run)
 
 
 def _copy(entry: Entry) -> Entry:

@@ -6,6 +6,7 @@ compatible servers (``role``/``content``/``tool_calls``), so the tool loop is wr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -57,10 +58,43 @@ class Reply:
     usage: Usage = field(default_factory=Usage)
 
 
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer's text, as the model streams it."""
+
+    text: str
+
+
 class ChatModel(Protocol):
     """A chat-completions server with tool calling."""
 
     def complete(self, request: ChatRequest) -> Reply: ...
+
+    def stream(self, request: ChatRequest) -> Iterator[TextDelta | Reply]:
+        """Text pieces as they come, then the whole ``Reply`` last."""
+        ...
+
+
+class ReplyBuilder:
+    """Assembles a streamed answer: text pieces, tool calls in fragments, usage at the end."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.calls: dict[int, dict[str, str]] = {}
+        self.usage = Usage()
+
+    def add_call(self, index: int, id_: str | None, name: str | None, arguments: str) -> None:
+        call = self.calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
+        call["id"] = id_ or call["id"] or f"call_{index}"
+        call["name"] = name or call["name"]
+        call["arguments"] += arguments
+
+    def reply(self) -> Reply:
+        calls = [
+            ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"] or "{}")
+            for _, c in sorted(self.calls.items())
+        ]
+        return Reply(content="".join(self.text), tool_calls=calls, usage=self.usage)
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ def _answer(request: Request, turn: Turn, stream: bool) -> dict[str, Any] | Stre
     if stream:
         return StreamingResponse(_events(turn, base), media_type="text/event-stream")
     done = None
-    for event in turn.events:
+    for event in turn.run(False):
         if isinstance(event, TurnDone):
             done = event
     assert done is not None, "a turn always ends with TurnDone"
@@ -164,7 +164,7 @@ def _events(turn: Turn, base: str) -> Iterator[str]:
     }
     yield sse(started)
     try:
-        for event in turn.events:
+        for event in turn.run(True):
             yield sse(event_out(event, base, now()))
     except DomainError as exc:
         yield sse(_error(exc.message, status_for(exc)))
