@@ -119,6 +119,16 @@ def test_agent_over_a_library_the_caller_cannot_read(setup: Setup) -> None:
     with pytest.raises(errors.SDKError) as hidden:
         client.beta.conversations.start(agent_id=agent_id, inputs=QUESTION)
     assert hidden.value.status_code == 404
+    # Conversations are private to the user who started them.
+    mine = setup.client.beta.conversations.start(agent_id=agent_id, inputs=QUESTION)
+    with pytest.raises(errors.SDKError) as private:
+        client.beta.conversations.get_history(conversation_id=mine.conversation_id)
+    assert private.value.status_code == 404
+    assert client.beta.conversations.list() == []
+    # Tools etagere cannot run are refused, not ignored.
+    with pytest.raises(errors.HTTPValidationError) as refused_tool:
+        setup.client.beta.agents.create(model="m", name="web", tools=[{"type": "web_search"}])
+    assert "'web_search' is not available" in str(refused_tool.value.data.detail)
 
 
 def test_library_unshared_between_two_turns(setup: Setup) -> None:
