@@ -203,3 +203,22 @@ def test_upstream_down_slow_and_missing(
         client.beta.agents.list()
     assert missing.value.status_code == 503 and "ETAGERE_LLM_PROVIDER" in missing.value.body
     assert client.beta.libraries.list().data  # everything else works
+
+
+def test_a_turn_is_bounded_in_steps(
+    start_server: ServerFactory, scripted: Callable[..., ScriptedModel], tmp_path: Path
+) -> None:
+    model = scripted(never_answers=True)
+    server = start_server(**openai_env(model, llm_max_steps=3))
+    client = client_for(server, server.api_key)
+    library_id, _ = library_with_pdf(client, tmp_path)
+    response = client.beta.conversations.start(
+        model="m",
+        inputs=QUESTION,
+        tools=[{"type": "document_library", "library_ids": [library_id]}],
+    )
+    assert len(model.requests) == 3
+    kinds = [o.type for o in response.outputs]
+    assert kinds == ["tool.execution"] * 3 + ["message.output"]
+    assert "ETAGERE_LLM_MAX_STEPS" in str(response.outputs[-1].content)  # type: ignore[union-attr]
+    assert response.usage.total_tokens == 45

@@ -29,6 +29,7 @@ class ScriptedModel:
     api_key: str | None = None
     delay: float = 0.0
     fail_status: int | None = None
+    never_answers: bool = False  # keeps asking for the tool, to hit the step limit
     requests: list[dict[str, Any]] = field(default_factory=list)
     tool_messages: list[str] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
@@ -97,6 +98,8 @@ class ScriptedModel:
             return self.fail_status, {"error": {"message": "the scripted model is overloaded"}}
         last = body["messages"][-1]
         names = [tool["function"]["name"] for tool in body.get("tools") or []]
+        if last["role"] == "tool" and self.never_answers:
+            return 200, self.completion(body, None, ("document_library", {"query": "again"}))
         if last["role"] == "tool":
             self.tool_messages.append(str(last["content"]))
             return 200, self.completion(body, self.reply_to_tool(str(last["content"])))
