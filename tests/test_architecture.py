@@ -22,6 +22,7 @@ FLOORS: dict[str, int] = {
     "console": 80,
     "agents": 70,
     "runtime": 60,
+    "conversations": 58,
     "settings": 55,
     "domain": 50,
     "ingestion": 40,

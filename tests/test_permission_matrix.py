@@ -59,6 +59,18 @@ EXCLUDED_PATHS = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/v1/signed/documents/{document_id}/{served}",  # no key: see test_signed_url_of_a_viewer
+    # Agents and conversations (workspace agents, private conversations, libraries checked at
+    # call time) are tested in tests/conversations, with a model server to answer.
+    "/v1/agents",
+    "/v1/agents/{agent_id}",
+    "/v1/agents/{agent_id}/version",
+    "/v1/agents/{agent_id}/versions",
+    "/v1/agents/{agent_id}/versions/{version}",
+    "/v1/conversations",
+    "/v1/conversations/{conversation_id}",
+    "/v1/conversations/{conversation_id}/restart",
+    "/v1/conversations/{conversation_id}/history",
+    "/v1/conversations/{conversation_id}/messages",
 }
 
 

@@ -13,6 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from etagere.conversations.agents import AgentService
+from etagere.conversations.library_tool import LibraryTool
+from etagere.conversations.loop import Limits, TurnRunner
+from etagere.conversations.service import ConversationService
+from etagere.conversations.upstream import build_upstream
 from etagere.core.errors import StoreUnavailable
 from etagere.domain.documents import DocumentService
 from etagere.domain.identity import IdentityService
@@ -56,6 +61,8 @@ class Services:
     embedder: Embedder
     search_backend: SearchBackend
     metrics: Metrics
+    agents: AgentService
+    conversations: ConversationService
 
     @property
     def max_upload_bytes(self) -> int:
@@ -80,6 +87,8 @@ class Runtime:
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
         backend = build_search_backend(db, embedder)
+        search = SearchService(db, backend, embedder)
+        agents = AgentService(db)
         services = Services(
             settings=settings,
             db=db,
@@ -88,11 +97,15 @@ class Runtime:
             libraries=LibraryService(db, blobs, backend),
             documents=DocumentService(db, blobs, signer, backend),
             sharing=SharingService(db),
-            search=SearchService(db, backend, embedder),
+            search=search,
             reading=ReadingService(db, embedder),
             embedder=embedder,
             search_backend=backend,
             metrics=Metrics(db),
+            agents=agents,
+            conversations=ConversationService(
+                db, agents, build_turn_runner(settings, search, signer)
+            ),
         )
         return cls(services=services)
 
@@ -182,6 +195,21 @@ def build_embedder(settings: Settings) -> Embedder:
             api_key=key,
         )
     return create_embedder("local")
+
+
+def build_turn_runner(
+    settings: Settings, search: SearchService, signer: UrlSigner
+) -> TurnRunner | None:
+    """The conversation engine over the configured language model (``None``: not configured)."""
+    upstream = build_upstream(settings)
+    if upstream is None:
+        return None
+    limits = Limits(
+        max_steps=settings.llm_max_steps,
+        call_seconds=settings.llm_timeout_seconds,
+        turn_seconds=settings.llm_turn_seconds,
+    )
+    return TurnRunner(upstream, LibraryTool(search, signer), limits)
 
 
 def build_blob_store(settings: Settings) -> BlobStore:

@@ -133,6 +133,52 @@ class Settings(BaseSettings):
         description="Signs document URLs; default: a random key kept in the metadata store.",
     )
 
+    llm_provider: Literal["mistral", "openai-compatible"] | None = Field(
+        default=None,
+        description=(
+            "Language model behind `/v1/agents` and `/v1/conversations`: `mistral` (Mistral's "
+            "API) or `openai-compatible` (Ollama, vLLM, llama.cpp, LM Studio...); unset: those "
+            "routes answer 503."
+        ),
+    )
+    llm_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of the language model server, `/v1` included or not (required for "
+            "`openai-compatible`; optional for `mistral`)."
+        ),
+    )
+    llm_model: str | None = Field(
+        default=None,
+        description=(
+            "Upstream model used for every agent model not in `ETAGERE_LLM_MODEL_MAP` "
+            "(unset: the agent's own model name is passed through)."
+        ),
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of the language model server (required for `mistral`).",
+    )
+    llm_model_map: dict[str, str] = Field(
+        default={},
+        description=(
+            "JSON object mapping agent model names to upstream ones, e.g. "
+            '`{"mistral-medium-latest": "qwen3:8b"}`.'
+        ),
+    )
+    llm_timeout_seconds: float = Field(
+        default=120, gt=0, description="Longest wait for one answer of the language model (504)."
+    )
+    llm_turn_seconds: float = Field(
+        default=300, gt=0, description="Longest conversation turn, all model calls and tools."
+    )
+    llm_max_steps: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Most model calls in one conversation turn (tool calls then an answer).",
+    )
+
     def resolved_database_url(self) -> str:
         """The database URL to connect to, defaulting to SQLite inside ``data_dir``."""
         if self.database_url:

@@ -15,7 +15,9 @@ from etagere.agents.http import MCP_PATH, McpEndpoint
 from etagere.http.errors import install_error_handlers
 from etagere.http.metrics import install_metrics
 from etagere.http.routes import (
+    agents,
     context,
+    conversations,
     documents,
     health,
     libraries,
@@ -49,6 +51,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(sharing.router)
     app.include_router(context.router)
     app.include_router(tools.router)
+    app.include_router(agents.router)
+    app.include_router(conversations.router)
     # MCP over streamable HTTP: an ASGI app (not a request handler), authenticated on its own.
     app.router.routes.append(Route(MCP_PATH, endpoint=mcp, include_in_schema=False))
     app.middleware("http")(_log_requests)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from etagere.conversations.errors import UpstreamFailed, UpstreamNotConfigured, UpstreamTimeout
 from etagere.core.errors import (
     Conflict,
     DomainError,
@@ -28,6 +29,9 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     InvalidInput: 422,
+    UpstreamFailed: 502,
+    UpstreamNotConfigured: 503,
+    UpstreamTimeout: 504,
 }
 
 

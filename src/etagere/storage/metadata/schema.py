@@ -243,3 +243,61 @@ index_log = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sqlite_autoincrement=True,
 )
+
+# Agents and conversations (migration 0005). An agent's versions are immutable snapshots of its
+# configuration kept as JSON in the SDK's vocabulary; a conversation is a list of entries.
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("org_id", sa.Uuid, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column(
+        "workspace_id", sa.Uuid, sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_by", sa.Uuid, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_agents_workspace_created", "workspace_id", "created_at"),
+)
+
+agent_versions = sa.Table(
+    "agent_versions",
+    metadata,
+    sa.Column(
+        "agent_id", sa.Uuid, sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("org_id", sa.Uuid, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("agent_id", sa.Uuid, nullable=True),
+    sa.Column("agent_version", sa.Integer, nullable=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_conversations_user_created", "user_id", "created_at"),
+)
+
+conversation_entries = sa.Table(
+    "conversation_entries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column(
+        "conversation_id",
+        sa.Uuid,
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("entry", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("conversation_id", "seq", name="uq_conversation_entries_seq"),
+)
