@@ -105,13 +105,15 @@ def load_bilingual(limit: int | None = None) -> Bilingual:
     corpus: dict[str, str] = {}
     queries: dict[str, tuple[str, str]] = {}
     qrels: dict[str, set[str]] = {}
+    seen: set[str] = set()
     for command in commands:
         pages = [page(command, language) for language in LANGUAGES]
-        if any(p is None for p in pages):
-            continue
+        if any(p is None or p.text in seen for p in pages):
+            continue  # no description, or the same page as another command's (an alias)
         for found in pages:
             assert found is not None
             corpus[found.name] = found.text
+            seen.add(found.text)
             queries[found.name] = (found.language, found.query)
             qrels[found.name] = {found.name}
         if limit is not None and len(corpus) >= 2 * limit:
