@@ -113,3 +113,28 @@ def test_keyword_backend_analyses_per_language(db: Database, search_backend: Sea
     assert {h.seq for h in french} == {seq_of[FRENCH[0]], seq_of[FRENCH[1]]}
     assert [h.seq for h in english] == [seq_of[ENGLISH[0]]]
     assert stop_words == []
+
+
+def test_a_french_query_prefers_french_chunks_to_english_ones_quoting_it() -> None:
+    """Query words rare in the English field must not lift English chunks above French ones.
+
+    In French pages "afficher", "message" and "aide" are common (low BM25 weight); in the
+    English field they are rare, so unweighted fields would rank the English chunk that quotes
+    them first.
+    """
+    index = MemoryIndex()
+    library = uuid.uuid4()
+    english = [f"Option {n} sets the number of days between password changes." for n in range(8)]
+    english.append("Afficher un message d'aide et quitter. When printing dates, use ISO format.")
+    french = [
+        "Afficher un message d'aide et quitter, puis revenir au terminal.",
+        *(f"Afficher le message numéro {n} de l'aide en ligne." for n in range(8)),
+    ]
+    chunks = [IndexedChunk(i, t, vector(i), "en") for i, t in enumerate(english, start=1)]
+    chunks += [IndexedChunk(100 + i, t, vector(i), "fr") for i, t in enumerate(french)]
+    index.replace_document(library, uuid.uuid4(), chunks)
+    index.commit()
+    hits = index.keyword(Scope((library,)), "Afficher un message d'aide puis quitter", 5)
+    assert hits[0].seq == 100, hits
+    english_hits = index.keyword(Scope((library,)), "number of days between password changes", 3)
+    assert all(h.seq <= 8 for h in english_hits), english_hits

@@ -48,6 +48,20 @@ def detect_language(text: str, fallback: str = DEFAULT_LANGUAGE) -> str:
     return str(language) if probability >= CONFIDENCE else fallback
 
 
+def language_weights(text: str, languages: Sequence[str]) -> dict[str, float]:
+    """How likely ``text`` is in each of ``languages`` (summing to 1): a soft query language.
+
+    Unlike ``detect_language`` this never commits to one answer, so a short query the model
+    gets wrong still weighs in its true language, only less.
+    """
+    ranked = dict(_classifier().rank(text[:SAMPLE_CHARS]))
+    raw = {language: float(ranked.get(language, 0.0)) for language in languages}
+    total = sum(raw.values())
+    if total <= 0:
+        return {language: 1.0 / len(languages) for language in languages}
+    return {language: value / total for language, value in raw.items()}
+
+
 def chunk_languages(texts: Sequence[str]) -> list[str]:
     """The language of each chunk of one document (unsure chunks take the document's)."""
     document = detect_language(" ".join(texts)[:SAMPLE_CHARS])
