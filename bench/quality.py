@@ -17,7 +17,11 @@ Options: ``--limit-docs N`` for a smoke run (the relevant documents first, so th
 not comparable to the published ones); ``--keep DIR`` keeps the data directory and reuses what
 is already ingested there (the server restarts on it and rebuilds its in-memory indexes);
 ``--chunk-sizes 2000,...`` also ingests into libraries with these ``chunk_size`` values;
-``--tune`` adds RRF variants (weights, rank constant) run through the ``rrf`` retriever.
+``--tune`` adds RRF variants (weights, rank constant) run through the ``rrf`` retriever;
+``--sets scifact,bilingual`` chooses the evaluation sets (both by default): the bilingual one is
+French and English manual pages with their one-line descriptions as queries, built by
+``bench/bilingual.py`` (provenance there), each query language reported apart. The load average
+is printed at the start and the end: figures from a loaded machine say so.
 """
 
 from __future__ import annotations
