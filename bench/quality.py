@@ -17,7 +17,11 @@ Options: ``--limit-docs N`` for a smoke run (the relevant documents first, so th
 not comparable to the published ones); ``--keep DIR`` keeps the data directory and reuses what
 is already ingested there (the server restarts on it and rebuilds its in-memory indexes);
 ``--chunk-sizes 2000,...`` also ingests into libraries with these ``chunk_size`` values;
-``--tune`` adds RRF variants (weights, rank constant) run through the ``rrf`` retriever.
+``--tune`` adds RRF variants (weights, rank constant) run through the ``rrf`` retriever;
+``--sets scifact,bilingual`` chooses the evaluation sets (both by default): the bilingual one is
+French and English manual pages with their one-line descriptions as queries, built by
+``bench/bilingual.py`` (provenance there), each query language reported apart. The load average
+is printed at the start and the end: figures from a loaded machine say so.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ if str(ROOT) not in sys.path:  # ``python bench/quality.py`` puts bench/, not th
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from bilingual import load_bilingual  # noqa: E402
 from mistralai.client import Mistral  # noqa: E402
 from mistralai.client.utils import BackoffStrategy, RetryConfig  # noqa: E402
 from tests.support.servers import EtagereServer, StoreLocation, admin  # noqa: E402
@@ -61,6 +66,7 @@ POLL_EVERY_S = 5.0
 INGEST_TIMEOUT_S = 3600
 STATE_FILE = "quality-state.json"
 FAILED = ("error", "missing_content")
+BILINGUAL_PAGES = 60
 FAILURES: dict[str, str] = {}  # document name -> processing status, across libraries
 RETRIES = RetryConfig("backoff", BackoffStrategy(100, 2_000, 1.5, 60_000), True)
 # Published nDCG@10 / R@100 on the same split (see ../shared/eval/README.md, section 1).
@@ -75,6 +81,14 @@ BM25_PUBLISHED = 0.6789
 
 
 # --- data ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Queries and judgments of one part of a set (e.g. the French queries of the bilingual one)."""
+
+    queries: dict[str, str]
+    qrels: dict[str, set[str]]
 
 
 @dataclass(frozen=True)
@@ -170,23 +184,25 @@ class Ingested:
     uploaded: int
 
 
-def library_label(chunk_size: int | None, docs: int) -> str:
+def library_label(chunk_size: int | None, docs: int, name: str = "scifact") -> str:
     effective = chunk_size or Settings.model_fields["chunk_size"].default
     origin = "library" if chunk_size else "server default"
-    return f"scifact n={docs} chunk_size={effective} ({origin})"
+    return f"{name} n={docs} chunk_size={effective} ({origin})"
 
 
-def ingest(new_client: Any, data: SciFact, chunk_size: int | None) -> Ingested:
+def ingest(
+    new_client: Any, corpus: dict[str, str], chunk_size: int | None, name: str = "scifact"
+) -> Ingested:
     """Upload what the library lacks (all of it, unless kept) and wait until all are done."""
     client = new_client()
-    label = library_label(chunk_size, len(data.corpus))
+    label = library_label(chunk_size, len(corpus), name)
     library_id = find_library(client, label, chunk_size)
     present = {corpus_id for corpus_id in list_documents(client, library_id).values()}
-    missing = [d for d in data.corpus if d not in present]
+    missing = [d for d in corpus if d not in present]
     started = time.perf_counter()
     if missing:
-        upload_all(new_client, library_id, data.corpus, missing)
-    corpus_of = wait_done(client, library_id, len(data.corpus), label, started)
+        upload_all(new_client, library_id, corpus, missing)
+    corpus_of = wait_done(client, library_id, len(corpus), label, started)
     seconds = time.perf_counter() - started if missing else None
     return Ingested(label, library_id, corpus_of, seconds, len(missing))
 
@@ -325,7 +341,11 @@ class Result:
 
 
 def evaluate(
-    http: httpx.Client, ingested: Ingested, data: SciFact, label: str, mode: Any
+    http: httpx.Client,
+    ingested: Ingested,
+    data: SciFact | Judged,
+    label: str,
+    mode: Any,
 ) -> Result:
     url = f"/v1/libraries/{ingested.library_id}/search"
     ndcgs, recalls, latencies = [], [], []
@@ -394,6 +414,17 @@ def parse_args() -> argparse.Namespace:
         help="comma-separated chunk_size values for extra libraries (default: none)",
     )
     parser.add_argument("--tune", action="store_true", help="also run RRF variants")
+    parser.add_argument(
+        "--sets",
+        default="scifact,bilingual",
+        help="comma-separated evaluation sets: scifact, bilingual (default: both)",
+    )
+    parser.add_argument(
+        "--bilingual-pages",
+        type=int,
+        default=BILINGUAL_PAGES,
+        help=f"manual pages per language in the bilingual set (default {BILINGUAL_PAGES})",
+    )
     return parser.parse_args()
 
 
@@ -422,21 +453,42 @@ def find_library(client: Mistral, label: str, chunk_size: int | None) -> str:
 
 
 def run(data_dir: Path, args: argparse.Namespace) -> None:
-    data = load_scifact(args.limit_docs)
+    sets = set(args.sets.split(","))
     state = load_state(data_dir)
     sizes: list[int | None] = [None, *(int(s) for s in args.chunk_sizes.split(",") if s)]
+    print(f"load average at start: {os.getloadavg()}")
     with running_server(data_dir, state["api_key"]) as server:
 
         def new_client() -> Mistral:
             return Mistral(api_key=server.api_key, server_url=server.url, timeout_ms=120_000)
 
-        print(f"SciFact test: {len(data.corpus)} documents, {len(data.queries)} queries")
-        libraries = []
-        for size in sizes:
-            libraries.append(ingest(new_client, data, size))
-        with server.http() as http:
-            for ingested in libraries:
-                report(http, ingested, data, args.tune)
+        if "scifact" in sets:
+            data = load_scifact(args.limit_docs)
+            print(f"SciFact test: {len(data.corpus)} documents, {len(data.queries)} queries")
+            libraries = [ingest(new_client, data.corpus, size) for size in sizes]
+            with server.http() as http:
+                for ingested in libraries:
+                    report(http, ingested, data, args.tune)
+        if "bilingual" in sets:
+            run_bilingual(new_client, server, args.bilingual_pages)
+    print(f"load average at end: {os.getloadavg()}")
+
+
+def run_bilingual(new_client: Any, server: EtagereServer, pages: int) -> None:
+    """The French/English manual pages (``bench/bilingual.py``), each query language apart."""
+    data = load_bilingual(pages)
+    print(f"\nbilingual: {len(data.corpus)} documents (fr + en), {len(data.queries)} queries")
+    ingested = ingest(new_client, data.corpus, None, "manpages fr+en")
+    with server.http() as http:
+        http.post(f"/v1/libraries/{ingested.library_id}/search", json={"query": "warm up"})
+        for language in ("fr", "en"):
+            part = Judged(
+                {q: text for q, (lang, text) in data.queries.items() if lang == language},
+                {q: data.qrels[q] for q, (lang, _) in data.queries.items() if lang == language},
+            )
+            print(f"\nbilingual, {language} queries ({len(part.queries)}), fr+en documents")
+            results = [evaluate(http, ingested, part, label, m) for label, m in MODES.items()]
+            print_table(results, with_published=False)
 
 
 def report(http: httpx.Client, ingested: Ingested, data: SciFact, tune: bool) -> None:

@@ -6,8 +6,11 @@ original all-MiniLM-L6-v2 weights as numpy arrays, so no PyTorch is needed.
 
 from __future__ import annotations
 
+import json
 import math
+import struct
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -72,3 +75,26 @@ def sentence_embedding(
     pooled = x.mean(axis=0)
     embedding: Array = (pooled / np.linalg.norm(pooled)).astype(np.float32)
     return embedding
+
+
+_SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+
+
+def load_safetensors(path: Path) -> dict[str, Array]:
+    """The tensors of a ``.safetensors`` file, read with numpy alone.
+
+    The format is an 8-byte little-endian header length, a JSON header mapping each name to
+    its dtype, shape and byte offsets, then the raw little-endian data.
+    """
+    raw = path.read_bytes()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + length])
+    data = memoryview(raw)[8 + length :]
+    tensors: dict[str, Array] = {}
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = spec["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=_SAFETENSORS_DTYPES[spec["dtype"]])
+        tensors[name] = array.reshape(spec["shape"]).astype(np.float32)
+    return tensors

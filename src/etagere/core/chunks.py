@@ -34,6 +34,7 @@ class IndexedChunk:
     seq: int
     text: str
     vector: FloatVector
+    language: str = "en"  # ISO 639-1 code choosing the keyword analyzer (stemmer, stop words)
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,4 @@ class EmbeddedChunk:
     headings: tuple[str, ...]
     content_hash: str
     vector: FloatVector
+    language: str = "en"  # ISO 639-1 code of the chunk's text (etagere.search.language)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 import numpy as np
@@ -23,7 +24,11 @@ from etagere.core.passages import Passage
 from etagere.domain.access import require_library
 from etagere.domain.passages import cite
 from etagere.search.embedding import Embedder
-from etagere.search.fusion import DEFAULT_RANK_CONSTANT, reciprocal_rank_fusion
+from etagere.search.fusion import (
+    DEFAULT_RANK_CONSTANT,
+    convex_fusion,
+    reciprocal_rank_fusion,
+)
 from etagere.search.index.backend import SearchBackend
 from etagere.storage.metadata import Connection, Database
 from etagere.storage.metadata import chunks as chunk_store
@@ -59,18 +64,21 @@ class FusionQuery:
     weights: Sequence[float] | None = None
     rank_constant: int = DEFAULT_RANK_CONSTANT
     filter: Filter | None = None
+    # "rrf" (the SDK's retriever, by rank) or "convex" (by normalised score: the default hybrid)
+    method: Literal["rrf", "convex"] = "rrf"
 
 
 Retrieval = KeywordQuery | VectorQuery | FusionQuery
 
 
 def hybrid(query: str, top_k: int, filter_: Filter | None) -> FusionQuery:
-    """The default search: BM25 and vector candidates fused by RRF."""
+    """The default search: BM25 and vector candidates fused by normalised score."""
     depth = max(50, top_k * HYBRID_DEPTH)
     return FusionQuery(
         retrievers=[KeywordQuery(query, depth), VectorQuery(query=query, top_k=depth)],
         top_k=top_k,
         filter=filter_,
+        method="convex",
     )
 
 
@@ -131,6 +139,8 @@ class _Run:
         combined = _and(inherited, retrieval.filter)
         if isinstance(retrieval, FusionQuery):
             rankings = [self.execute(child, combined) for child in retrieval.retrievers]
+            if retrieval.method == "convex":
+                return convex_fusion(rankings)
             return reciprocal_rank_fusion(
                 rankings, weights=retrieval.weights, rank_constant=retrieval.rank_constant
             )

@@ -16,6 +16,7 @@ from etagere.core.chunks import EmbeddedChunk, FloatVector
 from etagere.core.model import DocumentText
 from etagere.ingestion.chunking import Chunk, chunk_markdown
 from etagere.search.embedding import Embedder, content_hash
+from etagere.search.language import chunk_languages
 
 CacheLookup = Callable[[Sequence[str]], dict[str, FloatVector]]
 
@@ -58,6 +59,7 @@ def embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, cached: CacheLooku
             h: np.asarray(v, dtype=np.float32) for h, v in zip(missing, computed, strict=True)
         }
     vectors = {**known, **new_vectors}
+    languages = chunk_languages([chunk.text for chunk in chunks])
     embedded = [
         EmbeddedChunk(
             id=uuid.uuid4(),
@@ -69,7 +71,8 @@ def embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, cached: CacheLooku
             headings=chunk.headings,
             content_hash=h,
             vector=vectors[h],
+            language=language,
         )
-        for chunk, h in zip(chunks, hashes, strict=True)
+        for chunk, h, language in zip(chunks, hashes, languages, strict=True)
     ]
     return Embedded(chunks=embedded, new_vectors=new_vectors)

@@ -21,8 +21,8 @@ import tantivy
 from usearch.index import Index as VectorIndex
 
 from etagere.core.chunks import FloatVector, IndexedChunk, Scope, Scored
+from etagere.search.index.analysis import LanguageFields
 
-ANALYZER = "etagere_en"
 # HNSW parameters: measured in bench/search to give recall@10 >= 0.97 against exact search.
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
@@ -38,31 +38,19 @@ EXACT_BELOW = 5_000
 WRITER_HEAP = 64 * 1024 * 1024
 
 
-def analyzer() -> tantivy.TextAnalyzer:
-    """Lower-cased, English stop words removed, Porter-stemmed: Lucene's English BM25 setup."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stopword("english"))
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
-
-
 class MemoryIndex:
     """Keyword and vector indexes over every library this process serves; thread-safe."""
 
     def __init__(self) -> None:
         builder = tantivy.SchemaBuilder()
-        builder.add_text_field("text", stored=False, tokenizer_name=ANALYZER)
+        self._languages = LanguageFields()  # one analysed text field per language
+        self._languages.add_to_schema(builder)
         builder.add_unsigned_field("seq", stored=True, indexed=True)
         builder.add_text_field("library", stored=False, tokenizer_name="raw")
         builder.add_text_field("document", stored=False, tokenizer_name="raw")
         self._schema = builder.build()
         self._text = tantivy.Index(self._schema)
-        self._analyzer = analyzer()
-        self._text.register_tokenizer(ANALYZER, self._analyzer)
+        self._languages.register(self._text)
         self._writer = self._text.writer(heap_size=WRITER_HEAP, num_threads=1)
         self._vectors: dict[UUID, VectorIndex] = {}
         self._documents: dict[UUID, tuple[UUID, list[int]]] = {}
@@ -79,7 +67,7 @@ class MemoryIndex:
                 return
             for chunk in chunks:
                 entry = tantivy.Document()
-                entry.add_text("text", chunk.text)
+                self._languages.add_text(entry, chunk.text, chunk.language)
                 entry.add_unsigned("seq", chunk.seq)
                 entry.add_text("library", str(library_id))
                 entry.add_text("document", str(document_id))
@@ -108,13 +96,9 @@ class MemoryIndex:
         self, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:
         """BM25 over the analysed query terms (OR, or AND when ``conjunction``)."""
-        terms = list(dict.fromkeys(self._analyzer.analyze(query)))
-        if not terms or not scope.library_ids:
+        words = self._languages.query(self._schema, query, conjunction)
+        if words is None or not scope.library_ids:
             return []
-        occur = tantivy.Occur.Must if conjunction else tantivy.Occur.Should
-        words = tantivy.Query.boolean_query(
-            [(occur, tantivy.Query.term_query(self._schema, "text", t)) for t in terms]
-        )
         clauses = [
             (tantivy.Occur.Must, words),
             (tantivy.Occur.Must, self._restrict("library", scope.library_ids)),

@@ -2,9 +2,10 @@
 
 Every process queries the same database, so there is nothing to keep in step between
 processes and a committed change is visible to the next query everywhere. Keyword ranking is
-PostgreSQL's ``ts_rank_cd`` over an English ``tsvector`` (not BM25: the embedded mode uses
-real BM25); vectors use an HNSW index per embedding dimension, with pgvector 0.8's iterative
-scans so that filtered queries still fill ``k``.
+PostgreSQL's ``ts_rank_cd`` over a ``tsvector`` built with each chunk's own language
+configuration (not BM25: the embedded mode uses real BM25), the query being analysed in every
+supported language (``keyword_tsquery``); vectors use an HNSW index per embedding
+dimension, with pgvector 0.8's iterative scans so that filtered queries still fill ``k``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
+from etagere.search.language import REGCONFIG
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import chunks as chunk_store
 
@@ -88,12 +90,8 @@ class PostgresSearchBackend:
     def keyword(
         self, conn: Connection, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:
-        operator = "&" if conjunction else "|"
         sql = f"""
-            WITH q AS (
-                SELECT replace(plainto_tsquery('english', :query)::text, ' & ', ' {operator} ')
-                    ::tsquery AS query
-            )
+            WITH q AS (SELECT {keyword_tsquery(conjunction)} AS query)
             SELECT seq, ts_rank_cd(tsv, q.query) AS score FROM chunks, q
             WHERE tsv @@ q.query AND library_id = ANY(:libraries) {_documents_clause(scope)}
             ORDER BY score DESC, seq LIMIT :k
@@ -116,6 +114,21 @@ class PostgresSearchBackend:
         return sorted(
             (Scored(int(r.seq), float(r.score)) for r in rows), key=lambda s: s.score, reverse=True
         )
+
+
+def keyword_tsquery(conjunction: bool) -> str:
+    """SQL for the ``:query`` parameter as a tsquery in every language, OR-ed together.
+
+    A chunk's ``tsvector`` holds the stems of its own language, so the query is stemmed by each
+    configuration and a chunk matches through the one of its language. Within one language the
+    words are OR-ed (any word scores) or AND-ed (``conjunction``).
+    """
+    operator = "&" if conjunction else "|"
+    per_language = [
+        f"replace(plainto_tsquery('{config}', :query)::text, ' & ', ' {operator} ')::tsquery"
+        for config in REGCONFIG.values()
+    ]
+    return "(" + " || ".join(per_language) + ")"
 
 
 def _documents_clause(scope: Scope) -> str:

@@ -59,6 +59,7 @@ def chunk_values(
         "pages": list(chunk.pages),
         "headings": list(chunk.headings),
         "content_hash": chunk.content_hash,
+        "language": chunk.language,
     }
 
 
@@ -95,14 +96,17 @@ def indexed_chunks(
 ) -> dict[UUID, list[IndexedChunk]]:
     """Keys, texts and embeddings of these documents' chunks, for in-process indexes."""
     query = (
-        sa.select(chunks.c.document_id, chunks.c.seq, chunks.c.text, chunks.c.vector)
+        sa.select(
+            chunks.c.document_id, chunks.c.seq, chunks.c.text, chunks.c.vector, chunks.c.language
+        )
         .where(chunks.c.document_id.in_(document_ids), chunks.c.vector.is_not(None))
         .order_by(chunks.c.document_id, chunks.c.ordinal)
     )
     result: dict[UUID, list[IndexedChunk]] = {d: [] for d in document_ids}
     for row in conn.execute(query):
         vector = np.frombuffer(row.vector, dtype=np.float32)
-        result[row.document_id].append(IndexedChunk(int(row.seq), row.text, vector))
+        language = row.language or "en"  # rows stored before language detection
+        result[row.document_id].append(IndexedChunk(int(row.seq), row.text, vector, language))
     return result
 
 

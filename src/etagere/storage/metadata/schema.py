@@ -202,6 +202,8 @@ chunks = sa.Table(
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("embedding_model", sa.String(200), nullable=False),
     sa.Column("vector", sa.LargeBinary, nullable=True),
+    # ISO 639-1 code of the text (keyword analysis per language); NULL in rows from before it.
+    sa.Column("language", sa.String(8), nullable=True),
     sa.Index("ix_chunks_document", "document_id", "ordinal"),
     sa.Index("ix_chunks_library", "library_id"),
     sqlite_autoincrement=True,  # keys are never reused, even after deletes
