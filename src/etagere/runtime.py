@@ -20,6 +20,7 @@ from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.reading import ReadingService
 from etagere.domain.search import SearchService
+from etagere.domain.sessions import SessionService
 from etagere.domain.sharing import SharingService
 from etagere.domain.signing import UrlSigner
 from etagere.ingestion.extraction import ExtractionLimits
@@ -59,6 +60,7 @@ class Services:
     sharing: SharingService
     search: SearchService
     reading: ReadingService
+    sessions: SessionService
     embedder: Embedder
     search_backend: SearchBackend
     metrics: Metrics
@@ -86,16 +88,18 @@ class Runtime:
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
         backend = build_search_backend(db, embedder)
+        identity = IdentityService(db)
         services = Services(
             settings=settings,
             db=db,
             blobs=blobs,
-            identity=IdentityService(db),
+            identity=identity,
             libraries=LibraryService(db, blobs, backend),
             documents=DocumentService(db, blobs, signer, backend),
             sharing=SharingService(db),
             search=SearchService(db, backend, embedder),
             reading=ReadingService(db, embedder),
+            sessions=SessionService(db, identity, settings.console_idle_minutes * 60),
             embedder=embedder,
             search_backend=backend,
             metrics=Metrics(db),

@@ -133,6 +133,10 @@ class Settings(BaseSettings):
         description="Signs document URLs; default: a random key kept in the metadata store.",
     )
 
+    console_idle_minutes: float = Field(
+        default=60, gt=0, description="A web console session ends after this long without use."
+    )
+
     def resolved_database_url(self) -> str:
         """The database URL to connect to, defaulting to SQLite inside ``data_dir``."""
         if self.database_url:

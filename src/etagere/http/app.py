@@ -8,10 +8,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 import etagere
 from etagere.agents.http import MCP_PATH, McpEndpoint
+from etagere.console import create_console
 from etagere.http.errors import install_error_handlers
 from etagere.http.metrics import install_metrics
 from etagere.http.routes import (
@@ -51,6 +52,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(tools.router)
     # MCP over streamable HTTP: an ASGI app (not a request handler), authenticated on its own.
     app.router.routes.append(Route(MCP_PATH, endpoint=mcp, include_in_schema=False))
+    # The web console answers every other path: mounted last, after every API route.
+    app.router.routes.append(Mount("/", app=create_console(services)))
     app.middleware("http")(_log_requests)
     if services.settings.metrics:
         install_metrics(app, services.metrics)  # last: outermost, it times the logging too
