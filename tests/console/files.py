@@ -13,14 +13,11 @@ from tests.extraction.extraction_fixtures import write_text_pdf
 
 
 def text_pdf(path: Path) -> Path:
-    """Two pages; the second names the fact the search test looks for."""
-    return write_text_pdf(
-        path,
-        [
-            "Shelving report\nThe archive holds letters and ledgers.",
-            "Page two\nThe lighthouse keeper logged every storm in the ledger.",
-        ],
-    )
+    """Two full pages; the end of the second names the fact the search test looks for."""
+    first = [f"Shelf {n} of the archive holds letters, ledgers and charts." for n in range(40)]
+    second = [f"Box {n} of the reading room keeps receipts of the ferry line." for n in range(36)]
+    second += ["The lighthouse keeper logged every storm in the ledger."]
+    return write_text_pdf(path, ["\n".join(first), "\n".join(second)])
 
 
 def word_docx(path: Path) -> Path:
@@ -52,9 +49,10 @@ def encrypted_pdf(path: Path) -> Path:
     encrypt_number = body.count(b" obj\n") + 1
     encrypt_offset = len(body)
     owner, user = secrets.token_bytes(32).hex(), secrets.token_bytes(32).hex()
-    body += (
-        b"%d 0 obj\n<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>\nendobj\n"
-        % (encrypt_number, owner.encode(), user.encode())
+    body += b"%d 0 obj\n<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>\nendobj\n" % (
+        encrypt_number,
+        owner.encode(),
+        user.encode(),
     )
     xref_start = body.index(b"xref\n")
     xref_offset = len(body)

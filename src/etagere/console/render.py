@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from etagere.console.assets import Asset
-from etagere.console.text import highlight, render_markdown
+from etagere.console.text import excerpt, highlight, render_markdown
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,6 +28,7 @@ def build_environment(assets: dict[str, Asset]) -> Environment:
     env.filters["when"] = when
     env.filters["markdown"] = render_markdown
     env.filters["highlight"] = highlight
+    env.filters["excerpt"] = excerpt
     return env
 
 

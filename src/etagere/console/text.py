@@ -29,6 +29,19 @@ def query_terms(query: str) -> list[str]:
     return sorted(words, key=len, reverse=True)[:MAX_TERMS]
 
 
+def excerpt(text: str, terms: list[str], width: int = 360) -> str:
+    """About ``width`` characters of a passage around its first query term, spaces collapsed."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    lowered = text.lower()
+    hits = [i for i in (lowered.find(t) for t in terms) if i >= 0]
+    start = max(0, min(hits) - width // 3) if hits else 0
+    end = min(len(text), start + width)
+    start = max(0, end - width)
+    return ("… " if start else "") + text[start:end].strip() + (" …" if end < len(text) else "")
+
+
 def highlight(text: str, terms: list[str]) -> Markup:
     """``text`` escaped, with each occurrence of a term wrapped in ``<mark>``."""
     if not terms:

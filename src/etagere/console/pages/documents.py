@@ -103,10 +103,10 @@ def library_rows(
     order: Literal["asc", "desc"] = "desc",
     page_number: PageNumber = 0,
 ) -> Response:
-    """The table body alone, polled by the page while documents are being processed."""
+    """The documents section alone (count, table, pager), polled while work is pending."""
     view = services(request).libraries.get(session.caller, library_id)
     table = _documents(request, session, library_id, q, where, sort, order, page_number)
-    return page(request, "_document_rows.html", view=view, **table)
+    return page(request, "_documents.html", view=view, **table)
 
 
 @router.post("/libraries/{library_id}/upload")

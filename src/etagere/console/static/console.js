@@ -84,11 +84,11 @@ function setUpDrop() {
 let polling = null;
 
 async function refreshRows() {
-  const rows = document.getElementById("rows");
-  if (!rows) return;
-  const response = await fetch(rows.dataset.rowsUrl, { headers: { Accept: "text/html" } });
+  const section = document.getElementById("documents");
+  if (!section) return;
+  const response = await fetch(section.dataset.rowsUrl, { headers: { Accept: "text/html" } });
   if (!response.ok) return;
-  rows.innerHTML = await response.text();  // rendered and escaped by the server
+  section.innerHTML = await response.text();  // rendered and escaped by the server
   schedulePoll();
 }
 
