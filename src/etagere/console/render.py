@@ -24,6 +24,7 @@ def build_environment(assets: dict[str, Asset]) -> Environment:
         lstrip_blocks=True,
     )
     env.globals["asset"] = lambda name: assets[name].url
+    env.globals["status_labels"] = STATUS_LABELS
     env.filters["size"] = human_size
     env.filters["when"] = when
     env.filters["markdown"] = render_markdown
@@ -31,6 +32,15 @@ def build_environment(assets: dict[str, Asset]) -> Environment:
     env.filters["excerpt"] = excerpt
     return env
 
+
+# What a person reads for each ``process_status``.
+STATUS_LABELS = {
+    "todo": "queued",
+    "in_progress": "processing",
+    "done": "done",
+    "error": "error",
+    "missing_content": "no text found",
+}
 
 # Messages named by ``?notice=`` after a redirect: fixed text, never text taken from the URL.
 NOTICES = {
