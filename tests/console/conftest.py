@@ -71,6 +71,12 @@ class Browser:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 def csrf_of(html: str) -> str:
     match = _CSRF.search(html)

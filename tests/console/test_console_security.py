@@ -175,6 +175,19 @@ def test_session_cookie_flags_and_sign_out(console_env: ConsoleEnv) -> None:
     browser.close()
 
 
+def test_api_paths_are_never_the_consoles(console_env: ConsoleEnv) -> None:
+    """Mounted after every API route: API paths keep their JSON answers and operations pages."""
+    with Browser(console_env.server) as browser:
+        unknown = browser.get("/v1/libraries/nowhere/at/all")
+        assert unknown.status_code == 404 and unknown.json() == {"detail": "Not Found"}
+        assert browser.get("/v1/libraries").status_code == 401
+        assert browser.get("/metrics").headers["content-type"].startswith("text/plain")
+        assert browser.get("/healthz").status_code == 200
+        assert browser.get("/openapi.json").json()["info"]["title"] == "etagere"
+        page = browser.get("/no/such/page")
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+
+
 def _only_document(sdk: Mistral, library_id: str) -> str:
     documents = sdk.beta.libraries.documents.list(library_id=library_id).data
     assert len(documents) == 1

@@ -1,10 +1,9 @@
-"""Console sessions in the domain: idle expiry, sign-out and key revocation end them."""
+"""Console sessions in the domain, on both stores: idle expiry, sign-out and revocation end them."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +16,7 @@ from etagere.storage.metadata.types import utcnow
 
 
 @pytest.fixture
-def identity(tmp_path: Path) -> IdentityService:
-    db = Database(f"sqlite:///{tmp_path / 'etagere.db'}")
-    db.migrate()
+def identity(db: Database) -> IdentityService:
     return IdentityService(db)
 
 

@@ -52,11 +52,12 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(tools.router)
     # MCP over streamable HTTP: an ASGI app (not a request handler), authenticated on its own.
     app.router.routes.append(Route(MCP_PATH, endpoint=mcp, include_in_schema=False))
-    # The web console answers every other path: mounted last, after every API route.
-    app.router.routes.append(Mount("/", app=create_console(services)))
     app.middleware("http")(_log_requests)
     if services.settings.metrics:
         install_metrics(app, services.metrics)  # last: outermost, it times the logging too
+    # The web console answers every other path: mounted after every API route (``/metrics``
+    # included), so that no API path can ever reach it.
+    app.router.routes.append(Mount("/", app=create_console(services)))
     return app
 
 
