@@ -171,12 +171,13 @@ def test_new_user_journey(
     cited = page.locator("#page-2")
     expect(cited).to_have_class(re.compile(r"\btarget\b"))
     expect(cited).to_contain_text("lighthouse keeper")
-    shoot(page, shots, "05-document")
+    shoot(page, shots, "05-document-cited-page")
 
     # The failed document shows its reason on its own page.
     page.goto(library_url)
     page.locator("#rows a", has_text="locked.pdf").click()
     expect(page.get_by_role("alert")).to_contain_text("encrypted with a password")
+    shoot(page, shots, "05-document-error")
 
     # Share with a colleague as Viewer; the colleague then sees the library.
     page.goto(library_url)
@@ -196,13 +197,17 @@ def test_new_user_journey(
     other_page.get_by_role("link", name="Harbour archive").click()
     expect(other_page.locator("#rows tr")).to_have_count(4)
     expect(other_page.locator("#drop")).to_have_count(0)  # a Viewer gets no upload zone
-    shoot(other_page, shots, "07-colleague-360px-dark")
+    shoot(other_page, shots, "06-colleague-360px-dark")
 
     # Revoke: the colleague loses it at once.
     page.get_by_role("button", name=f"Revoke access of {colleague.email}").click()
     expect(page.locator("tbody")).not_to_contain_text(colleague.email)
     other_page.goto(server.url + "/libraries")
     expect(other_page.get_by_role("link", name="Harbour archive")).to_have_count(0)
+
+    page = owner.go("/libraries")
+    expect(page.get_by_role("row", name=re.compile("Harbour archive"))).to_contain_text("Owner")
+    shoot(page, shots, "07-libraries")
 
     # Keys and connections: a new key is shown once, configurations name this server.
     page = owner.go("/keys")

@@ -87,6 +87,10 @@ async function refreshRows() {
   const section = document.getElementById("documents");
   if (!section) return;
   const response = await fetch(section.dataset.rowsUrl, { headers: { Accept: "text/html" } });
+  if (response.redirected) {  // the session ended: show the sign-in page
+    window.location.assign(response.url);
+    return;
+  }
   if (!response.ok) return;
   section.innerHTML = await response.text();  // rendered and escaped by the server
   schedulePoll();
