@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from mistralai.client import errors
 
@@ -10,6 +11,7 @@ from tests.conftest import client_for
 from tests.console.conftest import Browser, ConsoleEnv
 from tests.support.documents import wait_settled
 from tests.support.people import Person
+from tests.support.servers import EtagereServer, StoreLocation
 
 NOTE = b"Minutes of the harbour committee.\n\nThe breakwater was approved in spring.\n"
 
@@ -96,3 +98,19 @@ def test_a_viewer_sees_no_edit_controls_and_cannot_post_them(
     assert viewer_browser.upload(library_id, "x.txt", b"hello").status_code == 403
     refused = viewer_browser.post(f"/libraries/{library_id}/settings", {"name": "mine now"})
     assert refused.status_code == 403 and "Viewer" in refused.text
+
+
+def test_an_upload_over_the_limit_is_refused_with_its_reason(tmp_path: Path) -> None:
+    server = EtagereServer(store=StoreLocation(data_dir=tmp_path / "data"))
+    server.start(extra_env={"ETAGERE_MAX_UPLOAD_MB": "0.01"})
+    try:
+        with Browser(server) as browser:
+            assert browser.sign_in(server.api_key).status_code == 303
+            library_id = browser.create_library("small files only")
+            refused = browser.upload(library_id, "big.txt", b"word " * 10_000)
+            assert refused.status_code == 413
+            assert refused.json()["outcome"] == "refused"
+            assert "MB" in refused.json()["detail"]
+            assert browser.upload(library_id, "small.txt", b"word " * 100).status_code == 201
+    finally:
+        server.stop()
