@@ -107,6 +107,7 @@ def drop_files(page: Page, paths: list[Path]) -> None:
     page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
 
 
+@pytest.mark.timeout(900)  # the whole journey, OCR included, on a slow machine
 def test_new_user_journey(
     console_env: ConsoleEnv, chromium: Browser, shots: Path, tmp_path: Path
 ) -> None:
