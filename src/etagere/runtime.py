@@ -24,6 +24,7 @@ from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.reading import ReadingService
 from etagere.domain.search import SearchService
+from etagere.domain.sessions import SessionService
 from etagere.domain.sharing import SharingService
 from etagere.domain.signing import UrlSigner
 from etagere.ingestion.extraction import ExtractionLimits
@@ -58,6 +59,7 @@ class Services:
     sharing: SharingService
     search: SearchService
     reading: ReadingService
+    sessions: SessionService
     embedder: Embedder
     search_backend: SearchBackend
     metrics: Metrics
@@ -89,16 +91,18 @@ class Runtime:
         backend = build_search_backend(db, embedder)
         search = SearchService(db, backend, embedder)
         agents = AgentService(db)
+        identity = IdentityService(db)
         services = Services(
             settings=settings,
             db=db,
             blobs=blobs,
-            identity=IdentityService(db),
+            identity=identity,
             libraries=LibraryService(db, blobs, backend),
             documents=DocumentService(db, blobs, signer, backend),
             sharing=SharingService(db),
             search=search,
             reading=ReadingService(db, embedder),
+            sessions=SessionService(db, identity, settings.console_idle_minutes * 60),
             embedder=embedder,
             search_backend=backend,
             metrics=Metrics(db),

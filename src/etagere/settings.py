@@ -178,6 +178,9 @@ class Settings(BaseSettings):
         le=64,
         description="Most model calls in one conversation turn (tool calls then an answer).",
     )
+    console_idle_minutes: float = Field(
+        default=60, gt=0, description="A web console session ends after this long without use."
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL to connect to, defaulting to SQLite inside ``data_dir``."""

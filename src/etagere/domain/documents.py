@@ -171,6 +171,15 @@ class DocumentService:
             raise Conflict(_not_ready(document))
         return page_slice(text, page_start, page_end)
 
+    def pages(
+        self, caller: Caller, library_id: uuid.UUID, document_id: uuid.UUID
+    ) -> DocumentText | None:
+        """The extracted text with its page map (``None`` until processing produced one)."""
+        with self.db.read() as conn:
+            require_library(conn, caller, library_id, Role.VIEWER)
+            _found(store.get_document(conn, document_id, library_id), document_id)
+            return store.get_text(conn, document_id)
+
     def reprocess(self, caller: Caller, library_id: uuid.UUID, document_id: uuid.UUID) -> None:
         """Queue the document again; its derived data is replaced when the new run finishes."""
         now = utcnow()

@@ -139,6 +139,32 @@ class IdentityService:
             user_id = self._user(conn, user_ref).id if user_ref is not None else None
             return store.list_api_keys(conn, user_id)
 
+    def own_keys(self, caller: Caller) -> list[ApiKeyListing]:
+        """The caller's own keys, without their secrets (what the console's keys page lists)."""
+        with self.db.read() as conn:
+            return store.list_api_keys(conn, caller.user_id)
+
+    def create_own_key(self, caller: Caller, name: str) -> IssuedKey:
+        """A new key for the caller, acting in the caller's current workspace."""
+        name = _required(name, "name")
+        with self.db.write() as conn:
+            user = self._user(conn, str(caller.user_id))
+            ws = self._workspace(conn, caller.org_id, str(caller.workspace_id))
+            return _issue_key(conn, user, ws, name, None)
+
+    def revoke_own_key(self, caller: Caller, key_id: str) -> ApiKey:
+        """Revoke one of the caller's keys; another user's key is ``NotFound``."""
+        with self.db.write() as conn:
+            key = store.find_api_key(conn, _uuid_or_not_found(key_id, "API key"))
+            if key is None or key.user_id != caller.user_id:
+                raise NotFound(f"API key {key_id!r} not found")
+        return self.revoke_key(key_id)
+
+    def directory(self, caller: Caller) -> tuple[list[User], list[Workspace]]:
+        """Users and workspaces of the caller's organization: who a library can be shared with."""
+        with self.db.read() as conn:
+            return store.org_directory(conn, caller.org_id)
+
     def bootstrap(self, seed_key: str | None) -> Bootstrap | None:
         """On an empty store, create the default org, workspace, user and key; else nothing."""
         with self.db.write() as conn:

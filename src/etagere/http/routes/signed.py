@@ -42,7 +42,13 @@ def serve_signed(
     return StreamingResponse(
         chunks(),
         media_type=document.mime_type or "application/octet-stream",
-        headers={"Content-Disposition": disposition, "Content-Length": str(document.size)},
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(document.size),
+            # Same origin as the console: an uploaded HTML page must never run as a page here.
+            "Content-Security-Policy": "sandbox",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

@@ -134,7 +134,16 @@ def is_member(conn: Connection, workspace_id: UUID, user_id: UUID) -> bool:
 
 def caller_for_key_hash(conn: Connection, key_hash: str) -> Caller | None:
     """The identity behind an active (not revoked) key whose user still belongs to its workspace."""
-    query = (
+    row = conn.execute(active_callers().where(api_keys.c.key_hash == key_hash)).first()
+    return caller_from_row(row) if row is not None else None
+
+
+def active_callers() -> sa.Select[tuple[UUID, UUID, UUID, UUID]]:
+    """Callers of keys that still work: not revoked, user still in the key's workspace.
+
+    Console sessions reuse it, so a session ends the moment its key stops working.
+    """
+    return (
         sa.select(api_keys.c.id, api_keys.c.user_id, api_keys.c.workspace_id, users.c.org_id)
         .join(users, users.c.id == api_keys.c.user_id)
         .join(
@@ -144,13 +153,27 @@ def caller_for_key_hash(conn: Connection, key_hash: str) -> Caller | None:
                 workspace_members.c.user_id == api_keys.c.user_id,
             ),
         )
-        .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+        .where(api_keys.c.revoked_at.is_(None))
     )
-    row = conn.execute(query).first()
-    if row is None:
-        return None
+
+
+def caller_from_row(row: sa.Row[tuple[UUID, UUID, UUID, UUID]]) -> Caller:
     return Caller(
         user_id=row.user_id, org_id=row.org_id, workspace_id=row.workspace_id, key_id=row.id
+    )
+
+
+def org_directory(conn: Connection, org_id: UUID) -> tuple[list[User], list[Workspace]]:
+    """The users and workspaces of one organization (what a library can be shared with)."""
+    found_users = conn.execute(
+        sa.select(users).where(users.c.org_id == org_id).order_by(users.c.email)
+    )
+    found_workspaces = conn.execute(
+        sa.select(workspaces).where(workspaces.c.org_id == org_id).order_by(workspaces.c.name)
+    )
+    return (
+        [User(**row._mapping) for row in found_users],
+        [Workspace(**row._mapping) for row in found_workspaces],
     )
 
 

@@ -303,3 +303,14 @@ conversation_entries = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("conversation_id", "seq", name="uq_conversation_entries_seq"),
 )
+
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    # SHA-256 of the cookie's secret: a leaked table cannot be replayed as cookies.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Uuid, sa.ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+)

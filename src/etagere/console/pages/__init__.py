@@ -1,0 +1,1 @@
+"""One module per console page family; each handler reaches data only through domain services."""
