@@ -1,7 +1,7 @@
 """Web console sessions: one row per signed-in browser, tied to the API key it signed in with.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06
 """
 

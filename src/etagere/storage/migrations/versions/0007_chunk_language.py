@@ -5,7 +5,7 @@ On PostgreSQL the generated ``tsvector`` is rebuilt to use the chunk's own text 
 configuration; the ``CASE`` keeps the expression immutable, as a generated column requires.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-06
 """
 
