@@ -31,6 +31,7 @@ from etagere.search.embedding import (
     LocalOnnxEmbedder,
     MistralEmbedder,
     OpenAICompatibleEmbedder,
+    QueryCachingEmbedder,
 )
 from etagere.search.index.backend import SearchBackend
 from etagere.search.index.embedded import EmbeddedSearchBackend
@@ -94,7 +95,7 @@ class Runtime:
             libraries=LibraryService(db, blobs, backend),
             documents=DocumentService(db, blobs, signer, backend),
             sharing=SharingService(db),
-            search=SearchService(db, backend, embedder),
+            search=SearchService(db, backend, _query_cached(embedder, settings)),
             reading=ReadingService(db, embedder),
             embedder=embedder,
             search_backend=backend,
@@ -114,6 +115,7 @@ class Runtime:
         config = WorkerConfig(
             lease_seconds=settings.job_lease_seconds,
             heartbeat_seconds=settings.job_lease_seconds / 3,
+            long_job_seconds=settings.long_job_seconds,
             limits=limits,
             chunking=ChunkingConfig(settings.chunk_size, settings.chunk_overlap),
         )
@@ -184,6 +186,13 @@ def build_embedder(settings: Settings) -> Embedder:
             base_url=settings.embedding_url, model=settings.embedding_model, api_key=key
         )
     return LocalOnnxEmbedder()
+
+
+def _query_cached(embedder: Embedder, settings: Settings) -> Embedder:
+    """The embedder searches use: repeated queries skip the model (unless the cache is off)."""
+    if settings.query_cache_size == 0:
+        return embedder
+    return QueryCachingEmbedder(embedder, settings.query_cache_size)
 
 
 def build_blob_store(settings: Settings) -> BlobStore:
