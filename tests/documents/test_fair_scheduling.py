@@ -1,7 +1,7 @@
 """One long document does not hold the queue: small uploads pass it, and a crash loses nothing.
 
-The long document is a generated 400-page PDF: over a thousand chunks, so embedding it takes
-far longer than a one-line note, whatever the machine. With the single default worker, the note
+The long document is a generated 400-page PDF: 400 chunks, so embedding it takes far longer
+than a one-line note, whatever the machine. With the single default worker, the note
 used to wait for the whole PDF.
 """
 
@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from mistralai.client import Mistral
 
@@ -25,7 +26,14 @@ from tests.support.documents import upload, upload_bytes, wait_settled, wait_sta
 from tests.support.servers import EtagereServer, StoreLocation, _env
 
 LONG_PAGES = 400
+LINES_PER_PAGE = 10
 LEASE_SECONDS = 5
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def long_pdf(tmp_path: Path) -> Path:
+    return lined_pdf(tmp_path / "long.pdf", LONG_PAGES, LINES_PER_PAGE)
 
 
 def test_small_upload_is_searchable_while_a_long_document_is_processed(
@@ -34,7 +42,7 @@ def test_small_upload_is_searchable_while_a_long_document_is_processed(
     server = start_server()  # the default: one processing worker
     sdk = client_for(server, server.api_key)
     library = sdk.beta.libraries.create(name="fair")
-    long = upload(sdk, library.id, lined_pdf(tmp_path / "long.pdf", LONG_PAGES))
+    long = upload(sdk, library.id, long_pdf(tmp_path))
     wait_status(sdk, library.id, long.id, "in_progress")
     note = upload_bytes(sdk, library.id, "note.txt", b"The heron colony nests by the weir.\n")
 
@@ -44,7 +52,7 @@ def test_small_upload_is_searchable_while_a_long_document_is_processed(
     still = sdk.beta.libraries.documents.get(library_id=library.id, document_id=long.id)
     assert still.process_status == "in_progress", "the note waited for the long document"
     assert note.id in search_sources(server, library.id, "heron colony weir")
-    finished = wait_settled(sdk, library.id, long.id, timeout=900)
+    finished = wait_settled(sdk, library.id, long.id, timeout=800)
     assert finished.process_status == "done", finished.processing_status
     assert_complete(sdk, library.id, long.id)
 
@@ -58,7 +66,7 @@ def test_worker_killed_mid_long_document_resumes_from_committed_vectors(
     db = Database(store.database_url or f"sqlite:///{store.data_dir / 'etagere.db'}")
     first = start_worker(store, tmp_path / "worker-a.log")
     try:
-        long = upload(sdk, library.id, lined_pdf(tmp_path / "long.pdf", LONG_PAGES))
+        long = upload(sdk, library.id, long_pdf(tmp_path))
         cached_before_kill = wait_for_cached_vectors(db, first)
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
@@ -70,7 +78,7 @@ def test_worker_killed_mid_long_document_resumes_from_committed_vectors(
         ), "the killed worker did not get to finish"
         second = start_worker(store, tmp_path / "worker-b.log")
         try:
-            finished = wait_settled(sdk, library.id, long.id, timeout=900)
+            finished = wait_settled(sdk, library.id, long.id, timeout=800)
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=60)
@@ -122,4 +130,4 @@ def assert_complete(sdk: Mistral, library_id: str, document_id: str) -> None:
     last = sdk.beta.libraries.documents.text_content(
         library_id=library_id, document_id=document_id, page_start=LONG_PAGES, page_end=LONG_PAGES
     ).text
-    assert f"Page {LONG_PAGES}, line 39" in last
+    assert f"Page {LONG_PAGES}, line {LINES_PER_PAGE - 1}" in last

@@ -22,7 +22,7 @@ CacheStore = Callable[[dict[str, FloatVector]], None]
 
 #: Vectors are computed (and handed to ``keep``) this many chunks at a time, so a long document
 #: killed midway resumes from the cache instead of embedding everything again.
-EMBED_SLICE = 256
+EMBED_SLICE = 128
 
 
 @dataclass(frozen=True)
