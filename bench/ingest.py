@@ -1,6 +1,8 @@
 """Whole-pipeline ingestion throughput through the HTTP API, driven by the official SDK.
 
-Run from the repository root: ``python bench/ingest.py`` (a few minutes on 2 cores).
+Run from the repository root: ``python bench/ingest.py`` (a few minutes on 2 cores), then the
+cold run of ``bench/ingest_cold.py`` (many small text files against a plain encode of the model;
+``--cold-docs`` sets how many, 0 skips it).
 
 A real ``etagere serve`` (SQLite in a temporary data directory, two processing workers) is
 started exactly as the tests start it. For each format, one run uploads every input into a
@@ -13,6 +15,7 @@ Inputs are generated in a temporary directory, plus the shared evaluation text P
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import statistics
@@ -29,6 +32,7 @@ if str(ROOT) not in sys.path:  # ``python bench/ingest.py`` puts bench/, not the
 
 import docx  # noqa: E402
 from mistralai.client import Mistral  # noqa: E402
+from mistralai.client.models import Document  # noqa: E402
 from mistralai.client.utils import BackoffStrategy, RetryConfig  # noqa: E402
 from tests.extraction.extraction_fixtures import lined_pdf  # noqa: E402
 from tests.support.servers import EtagereServer, StoreLocation  # noqa: E402
@@ -165,16 +169,16 @@ def ingest_once(client: Mistral, workload: Workload) -> tuple[float, int, float]
     return seconds, pages, worst_poll
 
 
-def wait_done(client: Mistral, library_id: str, ids: set[str]) -> tuple[int, float]:
-    deadline = time.monotonic() + TIMEOUT_S
+def wait_done(
+    client: Mistral, library_id: str, ids: set[str], timeout: float = TIMEOUT_S
+) -> tuple[int, float]:
+    deadline = time.monotonic() + timeout
     worst = 0.0
     while time.monotonic() < deadline:
         asked = time.perf_counter()
-        listing = client.beta.libraries.documents.list(
-            library_id=library_id, page_size=100, retries=POLL_RETRIES
-        )
+        documents = list_documents(client, library_id)
         worst = max(worst, time.perf_counter() - asked)
-        documents = {d.id: d for d in listing.data if d.id in ids}
+        documents = {i: d for i, d in documents.items() if i in ids}
         failed = [d for d in documents.values() if d.process_status in ("error", "missing_content")]
         if failed:
             raise RuntimeError(f"{failed[0].name}: {failed[0].processing_status}")
@@ -182,8 +186,22 @@ def wait_done(client: Mistral, library_id: str, ids: set[str]) -> tuple[int, flo
             d.process_status == "done" for d in documents.values()
         ):
             return sum(d.number_of_pages or 0 for d in documents.values()), worst
-        time.sleep(0.1)
-    raise RuntimeError(f"documents not done after {TIMEOUT_S} s")
+        time.sleep(0.1 if len(ids) <= 100 else 1.0)
+    raise RuntimeError(f"documents not done after {timeout} s")
+
+
+def list_documents(client: Mistral, library_id: str) -> dict[str, Document]:
+    """Every document of the library, page after page."""
+    found: dict[str, Document] = {}
+    page = 0
+    while True:
+        listing = client.beta.libraries.documents.list(
+            library_id=library_id, page=page, page_size=100, retries=POLL_RETRIES
+        )
+        found.update((d.id, d) for d in listing.data)
+        if not listing.pagination.has_more:
+            return found
+        page += 1
 
 
 def measure(client: Mistral, workload: Workload) -> Result:
@@ -232,6 +250,10 @@ def print_table(results: list[Result]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold-docs", type=int, default=500, help="~5 kB files of the cold run")
+    args = parser.parse_args()
+    print(f"load average at start {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="etagere-bench-") as tmp:
         work = Path(tmp)
         loads = workloads(work)
@@ -247,6 +269,12 @@ def main() -> None:
             server.stop()
     print(f"etagere ingestion through the HTTP API: SQLite, {WORKERS} workers, {RUNS} runs")
     print_table(results)
+    if args.cold_docs:
+        import ingest_cold  # here, not above: it imports this module
+
+        with tempfile.TemporaryDirectory(prefix="etagere-bench-cold-") as tmp:
+            rows = ingest_cold.measure(args.cold_docs, Path(tmp))
+        ingest_cold.print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from etagere.ingestion.extraction import ExtractionLimits
 from etagere.ingestion.indexing import ChunkingConfig
 from etagere.ingestion.worker import Worker, WorkerConfig
 from etagere.observability import Metrics
-from etagere.search.embedding import Embedder, create_embedder
+from etagere.search.embedding import Embedder, QueryCachingEmbedder, create_embedder
 from etagere.search.index.backend import SearchBackend
 from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.postgres import PostgresSearchBackend
@@ -89,7 +89,7 @@ class Runtime:
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
         backend = build_search_backend(db, embedder)
-        search = SearchService(db, backend, embedder)
+        search = SearchService(db, backend, _query_cached(embedder, settings))
         agents = AgentService(db)
         identity = IdentityService(db)
         services = Services(
@@ -125,6 +125,7 @@ class Runtime:
         config = WorkerConfig(
             lease_seconds=settings.job_lease_seconds,
             heartbeat_seconds=settings.job_lease_seconds / 3,
+            long_job_seconds=settings.long_job_seconds,
             limits=limits,
             chunking=ChunkingConfig(settings.chunk_size, settings.chunk_overlap),
         )
@@ -214,6 +215,13 @@ def build_turn_runner(
         turn_seconds=settings.llm_turn_seconds,
     )
     return TurnRunner(upstream, LibraryTool(search, signer), limits)
+
+
+def _query_cached(embedder: Embedder, settings: Settings) -> Embedder:
+    """The embedder searches use: repeated queries skip the model (unless the cache is off)."""
+    if settings.query_cache_size == 0:
+        return embedder
+    return QueryCachingEmbedder(embedder, settings.query_cache_size)
 
 
 def build_blob_store(settings: Settings) -> BlobStore:

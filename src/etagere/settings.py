@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(
         default=30, ge=5, description="A crashed worker's job is retried after this long."
     )
+    long_job_seconds: float = Field(
+        default=2,
+        gt=0,
+        description=(
+            "A job still running after this long moves to its worker's side lane, and the "
+            "worker takes the smallest queued documents meanwhile (one long job per worker)."
+        ),
+    )
     sweep_interval_seconds: float = Field(
         default=15, gt=0, description="How often expired documents are deleted."
     )
@@ -107,6 +115,11 @@ class Settings(BaseSettings):
             "Embedding backend: the bundled model (`local`), `mistral` (mistral-embed) or "
             "`openai-compatible` (any `/v1/embeddings` server: Ollama, vLLM, TEI...)."
         ),
+    )
+    query_cache_size: int = Field(
+        default=1024,
+        ge=0,
+        description="Query vectors kept in memory so repeated searches skip the model (0: off).",
     )
     embedding_model: str | None = Field(
         default=None,

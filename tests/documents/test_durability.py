@@ -11,12 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
-from mistralai.client import Mistral
 
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.schema import jobs
 from tests.conftest import ServerFactory, client_for
-from tests.support.documents import upload, upload_bytes, wait_settled
+from tests.support.documents import upload, upload_bytes, wait_settled, wait_status
 from tests.support.servers import StoreLocation, _env
 
 LEASE_SECONDS = 5
@@ -27,16 +26,6 @@ def start_worker(store: StoreLocation, log: Path) -> subprocess.Popen[bytes]:
     env = _env({"ETAGERE_JOB_LEASE_SECONDS": str(LEASE_SECONDS), "ETAGERE_LOG_LEVEL": "debug"})
     with log.open("ab") as handle:
         return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env)
-
-
-def wait_status(sdk: Mistral, library_id: str, document_id: str, wanted: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        doc = sdk.beta.libraries.documents.get(library_id=library_id, document_id=document_id)
-        if doc.process_status == wanted:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"document never reached {wanted}")
 
 
 def test_worker_killed_mid_job_leaves_the_job_to_another_worker(

@@ -25,6 +25,21 @@ def upload_bytes(client: Mistral, library_id: str, name: str, data: bytes) -> mo
     )
 
 
+def wait_status(
+    client: Mistral, library_id: str, document_id: str, wanted: str, timeout: float = 60
+) -> models.Document:
+    """Poll until the document's ``process_status`` is ``wanted``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        document = client.beta.libraries.documents.get(
+            library_id=library_id, document_id=document_id
+        )
+        if document.process_status == wanted:
+            return document
+        time.sleep(0.05)
+    raise AssertionError(f"document {document_id} never reached {wanted}")
+
+
 def wait_settled(
     client: Mistral, library_id: str, document_id: str, timeout: float = 180
 ) -> models.Document:

@@ -19,6 +19,11 @@ from etagere.search.embedding import Embedder, content_hash
 from etagere.search.language import chunk_languages
 
 CacheLookup = Callable[[Sequence[str]], dict[str, FloatVector]]
+CacheStore = Callable[[dict[str, FloatVector]], None]
+
+#: Vectors are computed (and handed to ``keep``) this many chunks at a time, so a long document
+#: killed midway resumes from the cache instead of embedding everything again.
+EMBED_SLICE = 128
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,29 @@ def chunk_text(text: DocumentText, config: ChunkingConfig, chunk_size: int | Non
     )
 
 
-def embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, cached: CacheLookup) -> Embedded:
-    """Vectors for every chunk: from the cache when known, from the embedder otherwise."""
+def embed_chunks(
+    chunks: Sequence[Chunk],
+    embedder: Embedder,
+    cached: CacheLookup,
+    keep: CacheStore | None = None,
+) -> Embedded:
+    """Vectors for every chunk: from the cache when known, from the embedder otherwise.
+
+    ``keep`` receives each slice of new vectors as soon as it is computed (to cache it).
+    """
     model = embedder.model_name
     hashes = [content_hash(chunk.text, model) for chunk in chunks]
     known = cached(hashes)
     missing = list(dict.fromkeys(h for h in hashes if h not in known))
+    texts = {h: chunk.text for h, chunk in zip(hashes, chunks, strict=True)}
     new_vectors: dict[str, FloatVector] = {}
-    if missing:
-        texts = {h: chunk.text for h, chunk in zip(hashes, chunks, strict=True)}
-        computed = embedder.embed_documents([texts[h] for h in missing])
-        new_vectors = {
-            h: np.asarray(v, dtype=np.float32) for h, v in zip(missing, computed, strict=True)
-        }
+    for start in range(0, len(missing), EMBED_SLICE):
+        wanted = missing[start : start + EMBED_SLICE]
+        computed = embedder.embed_documents([texts[h] for h in wanted])
+        fresh = {h: np.asarray(v, dtype=np.float32) for h, v in zip(wanted, computed, strict=True)}
+        if keep is not None:
+            keep(fresh)
+        new_vectors.update(fresh)
     vectors = {**known, **new_vectors}
     languages = chunk_languages([chunk.text for chunk in chunks])
     embedded = [

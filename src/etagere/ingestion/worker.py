@@ -3,6 +3,10 @@
 A worker holds a lease on its job and renews it from a heartbeat thread while the document is
 processed. If the process dies (even ``kill -9``), the lease expires and another worker claims
 the job again. Each step is observable: ``run_once`` processes exactly one job, for tests.
+
+Fair scheduling: a job still running after ``long_job_seconds`` moves to the worker's one side
+lane, and the loop goes on with the queue, smallest documents first, so a 400-page PDF cannot
+keep a one-page upload waiting. Each job keeps its own lease, so a crash loses neither.
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from etagere.core.chunks import FloatVector
 from etagere.core.errors import StoreUnavailable
 from etagere.core.model import RUNNING, ProcessStatus
 from etagere.ingestion.extraction import ExtractionLimits
-from etagere.ingestion.indexing import ChunkingConfig, Embedded, chunk_text, embed_chunks
+from etagere.ingestion.indexing import (
+    EMBED_SLICE,
+    ChunkingConfig,
+    Embedded,
+    chunk_text,
+    embed_chunks,
+)
 from etagere.ingestion.pipeline import Outcome, process_file
 from etagere.observability import Metrics, TimedEmbedder
 from etagere.search.embedding import Embedder
@@ -46,6 +56,8 @@ class WorkerConfig:
     heartbeat_seconds: float = 10.0
     idle_poll_seconds: float = 0.5
     max_attempts: int = 3
+    #: A job running longer than this is moved aside so that the queue behind it moves on.
+    long_job_seconds: float = 2.0
     limits: ExtractionLimits = field(default_factory=ExtractionLimits)
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
 
@@ -71,29 +83,58 @@ class Worker:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Process jobs until ``stop`` is set (the current job is finished first)."""
+        """Process jobs until ``stop`` is set (current jobs, long one included, finish first)."""
         log.info("worker started", extra={"worker": self.name})
+        lane = _SideLane()
         while not stop.is_set():
             try:
-                busy = self.run_once()
+                busy = self._step(lane)
             except StoreUnavailable:
                 # The store is unreachable: keep the loop alive and try again shortly.
                 log.exception("worker cannot reach the metadata store")
                 busy = False
             if not busy:
                 stop.wait(self.config.idle_poll_seconds)
+        lane.join()
         log.info("worker stopped", extra={"worker": self.name})
 
     def run_once(self) -> bool:
         """Claim and process one job; False when there was nothing to do."""
-        lease = timedelta(seconds=self.config.lease_seconds)
-        with self.db.write() as conn:
-            job = job_store.claim(conn, self.name, utcnow(), lease)
+        job = self._claim(smallest_first=False)
         if job is None:
             return False
+        self._handle(job)
+        return True
+
+    def _step(self, lane: _SideLane) -> bool:
+        """Claim one job and run it; if it turns out long, move it aside and return."""
+        job = self._claim(smallest_first=lane.busy)
+        if job is None:
+            return False
+        runner = threading.Thread(target=self._handle_logged, args=(job,), name="job", daemon=True)
+        runner.start()
+        runner.join(self.config.long_job_seconds)
+        if runner.is_alive() and not lane.adopt(runner):
+            runner.join()  # the side lane is taken: this long job runs in the foreground
+        return True
+
+    def _claim(self, *, smallest_first: bool) -> job_store.ClaimedJob | None:
+        lease = timedelta(seconds=self.config.lease_seconds)
+        with self.db.write() as conn:
+            return job_store.claim(conn, self.name, utcnow(), lease, smallest_first=smallest_first)
+
+    def _handle_logged(self, job: job_store.ClaimedJob) -> None:
+        """``_handle`` for a job thread: a store outage is logged; the lease brings a retry."""
+        try:
+            self._handle(job)
+        except StoreUnavailable:
+            log.exception("worker cannot reach the metadata store")
+
+    def _handle(self, job: job_store.ClaimedJob) -> None:
+        """Process one claimed job under its lease and store the outcome."""
         if job.attempts > self.config.max_attempts:
             self._give_up(job)
-            return True
+            return
         started = time.perf_counter()
         with _Heartbeat(self, job):
             try:
@@ -103,25 +144,25 @@ class Worker:
                 with self.db.write() as conn:
                     job_store.release(conn, job, self.name, utcnow(), _describe(exc))
                 self.metrics.document_processed("retried")
-                return True
-        if processed is not None:
-            outcome, embedded = processed
-            with self.metrics.step("store"):
-                stored = self._store(job, outcome, embedded)
-            if not stored:
-                log.info("result dropped: newer state", extra={"document_id": str(job.document_id)})
-                return True
-            self.metrics.document_processed(outcome.status.value)
-            log.info(
-                "document processed",
-                extra={
-                    "document_id": str(job.document_id),
-                    "status": outcome.status.value,
-                    "seconds": round(time.perf_counter() - started, 3),
-                    "attempt": job.attempts,
-                },
-            )
-        return True
+                return
+        if processed is None:
+            return
+        outcome, embedded = processed
+        with self.metrics.step("store"):
+            stored = self._store(job, outcome, embedded)
+        if not stored:
+            log.info("result dropped: newer state", extra={"document_id": str(job.document_id)})
+            return
+        self.metrics.document_processed(outcome.status.value)
+        log.info(
+            "document processed",
+            extra={
+                "document_id": str(job.document_id),
+                "status": outcome.status.value,
+                "seconds": round(time.perf_counter() - started, 3),
+                "attempt": job.attempts,
+            },
+        )
 
     def _process(self, job: job_store.ClaimedJob) -> tuple[Outcome, Embedded] | None:
         """Extract, then chunk and embed: everything slow, outside any transaction."""
@@ -142,11 +183,17 @@ class Worker:
         with self.metrics.step("chunk"):
             chunks = chunk_text(outcome.text, self.config.chunking, chunk_size)
         with self.metrics.step("embed"):
-            return outcome, embed_chunks(chunks, self.embedder, self._cached_vectors)
+            keep = self._keep_vectors if len(chunks) > EMBED_SLICE else None
+            return outcome, embed_chunks(chunks, self.embedder, self._cached_vectors, keep)
 
     def _cached_vectors(self, hashes: Sequence[str]) -> dict[str, FloatVector]:
         with self.db.read() as conn:
             return chunk_store.cached_vectors(conn, self.embedder.model_name, hashes)
+
+    def _keep_vectors(self, vectors: dict[str, FloatVector]) -> None:
+        """Commit a long document's vectors slice by slice: a retry after a crash reuses them."""
+        with self.db.write() as conn:
+            chunk_store.cache_vectors(conn, self.embedder.model_name, vectors)
 
     def _store(self, job: job_store.ClaimedJob, outcome: Outcome, embedded: Embedded) -> bool:
         """Replace the document's text, chunks and status and close the job, atomically.
@@ -209,6 +256,28 @@ class Worker:
         until = utcnow() + timedelta(seconds=self.config.lease_seconds)
         with self.db.write() as conn:
             return job_store.renew(conn, job, self.name, until)
+
+
+class _SideLane:
+    """Room for one long job beside the worker's loop (a thread it waits for when stopping)."""
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def adopt(self, thread: threading.Thread) -> bool:
+        """Take ``thread`` unless another long job already runs here."""
+        if self.busy:
+            return False
+        self.thread = thread
+        return True
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
 
 
 class _Heartbeat:

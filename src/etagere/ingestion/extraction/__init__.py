@@ -1,7 +1,7 @@
 """Extraction engine: any supported file in, Markdown text with a page map out.
 
 No HTTP and no database here. ``extract`` runs in-process; ``extract_isolated`` runs the
-same code in a child process with a timeout and a memory cap, which is what a worker should
+same code in a pooled child process with a timeout and a memory cap, which is what a worker should
 call on untrusted uploads. Failures are ``ExtractionError`` subclasses whose message is meant
 for users; a readable document without any text gives an empty ``markdown`` instead.
 """
@@ -20,8 +20,8 @@ from .errors import (
     UnsupportedType,
 )
 from .limits import ExtractionLimits
+from .pool import extract_isolated
 from .result import Extraction, PageSpan
-from .sandbox import extract_isolated
 
 __all__ = [
     "CorruptDocument",

@@ -6,6 +6,7 @@ from etagere.search.embedding._local import LocalOnnxEmbedder, load_tokenizer
 from etagere.search.embedding._mistral import MistralEmbedder
 from etagere.search.embedding._openai import OpenAICompatibleEmbedder
 from etagere.search.embedding._protocol import Embedder, EmbeddingError
+from etagere.search.embedding._query_cache import QueryCachingEmbedder
 
 __all__ = [
     "Embedder",
@@ -14,6 +15,7 @@ __all__ = [
     "LocalOnnxEmbedder",
     "MistralEmbedder",
     "OpenAICompatibleEmbedder",
+    "QueryCachingEmbedder",
     "content_hash",
     "create_embedder",
     "load_tokenizer",

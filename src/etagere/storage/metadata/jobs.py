@@ -16,7 +16,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from etagere.storage.metadata.schema import jobs
+from etagere.storage.metadata.schema import documents, jobs
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -61,18 +61,30 @@ def enqueue(conn: Connection, document_id: UUID, now: datetime) -> None:
         )
 
 
-def claim(conn: Connection, owner: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
-    """Take the oldest queued job, or one whose lease expired, for ``lease``."""
+def claim(
+    conn: Connection,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    *,
+    smallest_first: bool = False,
+) -> ClaimedJob | None:
+    """Take the oldest queued job, or one whose lease expired, for ``lease``.
+
+    ``smallest_first`` takes the smallest document instead (by bytes, the one measure of its
+    work known before extraction): a worker busy with a long job lets small ones pass.
+    """
     claimable = sa.or_(
         jobs.c.state == QUEUED, sa.and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now)
     )
-    candidate = (
-        sa.select(jobs.c.document_id)
-        .where(claimable)
-        .order_by(jobs.c.created_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
+    candidate = sa.select(jobs.c.document_id).where(claimable)
+    if smallest_first:
+        candidate = candidate.join(documents, documents.c.id == jobs.c.document_id).order_by(
+            documents.c.size, jobs.c.created_at
+        )
+    else:
+        candidate = candidate.order_by(jobs.c.created_at)
+    candidate = candidate.limit(1).with_for_update(skip_locked=True, of=jobs)
     document_id = conn.execute(candidate).scalar()
     if document_id is None:
         return None

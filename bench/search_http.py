@@ -1,0 +1,216 @@
+"""What a client sees: hybrid search through HTTP, and where the time goes besides the index.
+
+Run from the repository root: ``python bench/search_http.py [--chunks 100000]``.
+
+A library of ``--chunks`` chunks (100 per document; prose-like pseudo-text, random unit vectors:
+the latency does not depend on what the vectors mean) is written straight into a fresh data
+directory, then a real ``etagere serve`` answers ``POST /v1/libraries/{id}/search`` with the
+default hybrid retriever. Rows, medians over the same queries:
+
+- **HTTP, new queries**: every query text seen for the first time (the model embeds it);
+- **HTTP, repeated queries**: the same texts again (the query-vector cache answers);
+- in this process, over the same store, the parts of one search: the query embedding, the
+  in-process index (BM25 + HNSW + RRF), the whole domain search (access check, scope, index,
+  reading the hits back from the database), and the response model plus JSON serialisation.
+  What HTTP adds beyond those (parsing, authentication, the thread hop) is the difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # ``python bench/search_http.py`` puts bench/, not the root, first
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+from ingest import paragraphs  # noqa: E402
+from tests.support.servers import EtagereServer, StoreLocation  # noqa: E402
+
+from etagere.core.chunks import EmbeddedChunk, Scope  # noqa: E402
+from etagere.core.model import ProcessStatus  # noqa: E402
+from etagere.domain.search import hybrid  # noqa: E402
+from etagere.http.wire.search import SearchHitOut, SearchOut  # noqa: E402
+from etagere.runtime import Runtime  # noqa: E402
+from etagere.search.fusion import reciprocal_rank_fusion  # noqa: E402
+from etagere.settings import Settings  # noqa: E402
+from etagere.storage.metadata import chunks as chunk_store  # noqa: E402
+from etagere.storage.metadata import documents as document_store  # noqa: E402
+
+PER_DOCUMENT = 100
+QUERIES = 200
+TOP_K = 10
+
+
+def fill(server: EtagereServer, data_dir: Path, chunks: int) -> str:
+    """A library of ``chunks`` chunks: documents uploaded (no worker), chunks written directly."""
+    with server.http() as http:
+        library = http.post("/v1/libraries", json={"name": "latency"}).json()["id"]
+        ids = []
+        for number in range(chunks // PER_DOCUMENT):
+            files = {"file": (f"doc-{number}.txt", f"document {number}".encode(), "text/plain")}
+            ids.append(http.post(f"/v1/libraries/{library}/documents", files=files).json()["id"])
+    server.stop()
+    runtime = Runtime.open(Settings(data_dir=data_dir))
+    services = runtime.services
+    model, dimension = services.embedder.model_name, services.embedder.dimension
+    text = paragraphs(seed=7)
+    rng = np.random.default_rng(7)
+    with services.db.write() as conn:
+        for document_id in map(uuid.UUID, ids):
+            vectors = rng.standard_normal((PER_DOCUMENT, dimension)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            batch = [
+                EmbeddedChunk(
+                    uuid.uuid4(),
+                    i,
+                    (body := next(text)),
+                    0,
+                    len(body),
+                    (1,),
+                    (),
+                    f"{document_id}-{i}",
+                    vectors[i],
+                )
+                for i in range(PER_DOCUMENT)
+            ]
+            services.search_backend.store_chunks(
+                conn, uuid.UUID(library), document_id, model, batch
+            )
+            document_store.update_document(
+                conn, document_id, {"process_status": ProcessStatus.DONE}
+            )
+        chunk_store.set_library_model(conn, uuid.UUID(library), model, dimension)
+    runtime.stop()
+    return library
+
+
+def queries(count: int, offset: int) -> list[str]:
+    stream = paragraphs(seed=99 + offset)
+    return [" ".join(next(stream).split()[:6]) for _ in range(count)]
+
+
+def http_median(server: EtagereServer, library: str, texts: list[str]) -> float:
+    timings = []
+    with server.http() as http:
+        http.timeout = httpx.Timeout(1800)  # the first search waits for the index to load
+        for text in texts:
+            started = time.perf_counter()
+            response = http.post(
+                f"/v1/libraries/{library}/search", json={"query": text, "top_k": TOP_K}
+            )
+            timings.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.text
+    return statistics.median(timings) * 1000
+
+
+def median_ms(action: Callable[[str], object], texts: list[str]) -> float:
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        action(text)
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+def parts(data_dir: Path, api_key: str, library: str, texts: list[str]) -> dict[str, float]:
+    """Medians of each part of a search, run in this process over the same store."""
+    runtime = Runtime.open(Settings(data_dir=data_dir, query_cache_size=0))
+    services = runtime.services
+    caller = services.identity.authenticate(api_key)
+    library_id = uuid.UUID(library)
+    scope = Scope((library_id,))
+    backend, embedder = services.search_backend, services.embedder
+    vectors = {t: embedder.embed_query(t) for t in texts}
+    depth = max(50, TOP_K * 5)
+
+    def index(text: str) -> object:
+        with services.db.read() as conn:
+            rankings = [
+                backend.keyword(conn, scope, text, depth),
+                backend.nearest(conn, scope, vectors[text], depth),
+            ]
+        return reciprocal_rank_fusion(rankings)[:TOP_K]
+
+    def serialise(text: str) -> object:
+        hits = found[text]
+        return json.dumps(
+            SearchOut(hits=[SearchHitOut.from_hit(h) for h in hits]).model_dump(mode="json")
+        )
+
+    index(texts[0])  # the first query loads the in-process index
+    found = {t: services.search.search(caller, [library_id], hybrid(t, TOP_K, None)) for t in texts}
+    result = {
+        "query embedding (model)": median_ms(embedder.embed_query, texts),
+        "index: BM25 + HNSW + RRF": median_ms(index, texts),
+        "domain search without embedding (access, index, hits read back)": median_ms(
+            lambda t: services.search.search(caller, [library_id], hybrid(t, TOP_K, None)), texts
+        ),
+        "authentication (API key)": median_ms(
+            lambda _t: services.identity.authenticate(api_key), texts
+        ),
+        "response model + JSON": median_ms(serialise, texts),
+    }
+    runtime.stop()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    args = parser.parse_args()
+    print(f"load average at start {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="etagere-bench-http-") as tmp:
+        data_dir = Path(tmp) / "data"
+        server = EtagereServer(store=StoreLocation(data_dir=data_dir))
+        server.start(extra_env={"ETAGERE_WORKERS": "0", "ETAGERE_LOG_LEVEL": "warning"})
+        library = fill(server, data_dir, args.chunks)
+        server.start(extra_env={"ETAGERE_WORKERS": "0", "ETAGERE_LOG_LEVEL": "warning"})
+        try:
+            wait_ready(server)
+            print(f"{args.chunks:,} chunks written; loading the index", flush=True)
+            texts = queries(QUERIES, 0)
+            http_median(server, library, queries(20, 1))  # warm up: model and index loaded
+            new = http_median(server, library, texts)
+            repeated = http_median(server, library, texts)
+            steps = parts(data_dir, server.api_key, library, texts)
+        finally:
+            server.stop()
+    print(
+        f"hybrid search through HTTP, {args.chunks:,} chunks, top {TOP_K}, {QUERIES} queries, p50"
+    )
+    rows = [
+        ("HTTP, new queries (embedding included)", new),
+        ("HTTP, repeated queries (cache hit)", repeated),
+    ]
+    rows += [(f"  in process: {name}", value) for name, value in steps.items()]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value:7.2f} ms")
+    rest = repeated - steps["domain search without embedding (access, index, hits read back)"]
+    rest -= steps["response model + JSON"] + steps["authentication (API key)"]
+    print(f"{'  HTTP handling (the rest of a repeated query)'.ljust(width)}  {rest:7.2f} ms")
+    print(f"load average at the end {os.getloadavg()}")
+
+
+def wait_ready(server: EtagereServer) -> None:
+    deadline = time.monotonic() + 1800
+    while time.monotonic() < deadline:
+        if httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200:
+            return
+        time.sleep(1)
+    raise RuntimeError("the server never became ready")
+
+
+if __name__ == "__main__":
+    main()
