@@ -1,0 +1,37 @@
+"""Rendered text images: what a scanner or a phone camera hands over for OCR."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+
+def text_image(lines: Sequence[str], width: int = 1700, size: int = 44) -> Image.Image:
+    """Black text on white, large and clean enough for Tesseract to read reliably."""
+    font = ImageFont.load_default(size=size)
+    step = int(size * 1.6)
+    image = Image.new("L", (width, 120 + step * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for row, line in enumerate(lines):
+        draw.text((60, 60 + row * step), line, fill=0, font=font)
+    return image
+
+
+SCAN_PAGES = [
+    text_image(["SEASIDE GENERAL HOSPITAL", "Patient report RPT-2026-0042", "Page one"]),
+    text_image(["LABORATORY RESULTS", "Blood count within normal range", "Page two"]),
+    text_image(["DISCHARGE SUMMARY", "Follow up in two weeks", "Page three"]),
+]
+IMAGE_TEXT = ["QUARTERLY INVENTORY", "Forty boxes of paper"]
+IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
+
+
+def write_images(folder: Path) -> None:
+    """``inventory.<ext>`` for each single-image format and a two-page ``pages.tiff``."""
+    image = text_image(IMAGE_TEXT)
+    for suffix, kind in IMAGE_FORMATS.items():
+        image.convert("RGB").save(folder / f"inventory.{suffix}", format=kind)
+    first, second = text_image(["QUARTERLY REPORT"]), text_image(["SECOND PAGE HERE"])
+    first.save(folder / "pages.tiff", save_all=True, append_images=[second])

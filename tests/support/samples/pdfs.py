@@ -1,0 +1,83 @@
+"""PDF generators: a minimal text-layer writer, scans, encrypted and damaged files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image
+
+
+def text_pdf_bytes(pages: Sequence[str]) -> bytes:
+    """A minimal valid PDF: one page per string, one Helvetica line per text line."""
+    objects: list[bytes] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"",  # page tree, filled in below once the page object numbers are known
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    kids = []
+    for text in pages:
+        stream = " ".join(
+            f"BT /F1 11 Tf 72 {740 - 16 * row} Td ({_escape(line)}) Tj ET"
+            for row, line in enumerate(text.split("\n"))
+        ).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        content_number = len(objects)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % content_number
+        )
+        kids.append(len(objects))
+    kid_refs = b" ".join(b"%d 0 R" % number for number in kids)
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kid_refs, len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def write_text_pdf(path: Path, pages: Sequence[str]) -> Path:
+    path.write_bytes(text_pdf_bytes(pages))
+    return path
+
+
+def write_broken_xref_pdf(path: Path, text: str) -> Path:
+    """A PDF whose cross-reference table points at wrong offsets (readers must rebuild it)."""
+    data = text_pdf_bytes([text])
+    broken = re.sub(rb"\d{10} 00000 n", b"0000000999 00000 n", data)
+    path.write_bytes(broken)
+    return path
+
+
+def write_scanned_pdf(path: Path, pages: Sequence[Image.Image], dpi: int = 200) -> Path:
+    """An image-only PDF (no text layer), as a scanner writes it."""
+    first, *rest = [page.convert("RGB") for page in pages]
+    first.save(path, format="PDF", save_all=True, append_images=rest, resolution=dpi)
+    return path
+
+
+def write_encrypted_pdf(path: Path, text: str) -> Path:
+    """A PDF that opens only with a user password (RC4, the standard security handler)."""
+    from fpdf import FPDF  # type: ignore[import-untyped]
+
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="owner-secret", user_password="user-secret")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.cell(text=text)
+    pdf.output(str(path))
+    return path
+
+
+def _escape(line: str) -> str:
+    return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
