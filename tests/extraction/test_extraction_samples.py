@@ -14,7 +14,7 @@ import pytest
 from etagere.ingestion.extraction import EncryptedDocument, ExtractionLimits, extract, mime
 from etagere.ingestion.extraction.engine import _BY_TYPE, _WITH_TYPE
 from tests.extraction.test_extraction_eval_docs import Case, assert_valid
-from tests.support.samples.office import DOCX_MARKER
+from tests.support.samples.office import DOCX_MARKER, HEADER_TITLE
 from tests.support.samples.prose import CRAZY_PHRASE
 
 CASES = [
@@ -44,6 +44,17 @@ CASES = [
             "| Cell 1.0 | Merged Cell 1.1 1.2 | Merged Cell 1.1 1.2 |",
             "## Comments",
             "Check the figures. 12df-321a",
+        ),
+        1,
+    ),
+    Case(
+        "layout.docx",
+        (
+            f"Page header: {HEADER_TITLE}",
+            "Page footer: Revision 7, printed copies are uncontrolled",
+            "| Piers | R1C1 | R1C2 Bolt, Torque; M24, 640 Nm |",
+            "| Piers | R2C1 | R2C2 |",
+            "Second part: the cable saddles.",
         ),
         1,
     ),
@@ -84,6 +95,12 @@ CASES = [
         page_phrases={2: "SECOND PAGE HERE"},
     ),
 ]
+
+
+def test_a_page_header_is_kept_once_per_document(samples: Path, limits: ExtractionLimits) -> None:
+    markdown = extract(samples / "layout.docx", filename=None, limits=limits).markdown
+    assert markdown.startswith(f"Page header: {HEADER_TITLE}\n")
+    assert markdown.count(HEADER_TITLE) == 1, "two sections, one header: kept once"
 
 
 def _flat(text: str) -> str:

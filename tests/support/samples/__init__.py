@@ -24,6 +24,7 @@ def build_samples(folder: Path) -> Path:
     pdfs.write_broken_xref_pdf(folder / "broken_xref.pdf", "test example of a broken xref")
     (folder / "ducks.html").write_text(DUCKS, encoding="utf-8")
     office.write_docx(folder / "report.docx")
+    office.write_layout_docx(folder / "layout.docx")
     office.write_pptx(folder / "slides.pptx")
     office.write_xlsx(folder / "figures.xlsx")
     office.write_xls(folder / "figures.xls")

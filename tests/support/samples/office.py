@@ -31,6 +31,42 @@ def write_docx(path: Path) -> Path:
     return path
 
 
+HEADER_TITLE = "Zephyr Bridge Inspection Manual"
+
+
+def write_layout_docx(path: Path) -> Path:
+    """A title only in the page header, a footer, a nested table and a vertical merge.
+
+    Two sections with the same header, so a header repeated on every page must come out once.
+    """
+    import docx
+    from docx.enum.section import WD_SECTION
+
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = HEADER_TITLE
+    document.sections[0].footer.paragraphs[0].text = "Revision 7, printed copies are uncontrolled"
+    document.add_paragraph("The inspection covers cables, deck and piers.")
+    outer = document.add_table(rows=3, cols=3)
+    for row, cells in enumerate(outer.rows):
+        for column, cell in enumerate(cells.cells):
+            cell.text = f"R{row}C{column}"
+    outer.cell(1, 0).merge(outer.cell(2, 0)).text = "Piers"
+    inner = outer.cell(1, 2).add_table(rows=2, cols=2)
+    for (row, column), text in {
+        (0, 0): "Bolt",
+        (0, 1): "Torque",
+        (1, 0): "M24",
+        (1, 1): "640 Nm",
+    }.items():
+        inner.cell(row, column).text = text
+    second = document.add_section(WD_SECTION.NEW_PAGE)
+    second.header.is_linked_to_previous = False
+    second.header.paragraphs[0].text = HEADER_TITLE
+    document.add_paragraph("Second part: the cable saddles.")
+    document.save(str(path))
+    return path
+
+
 def write_pptx(path: Path) -> Path:
     """Three slides: titles, bullet text and a table."""
     from pptx import Presentation
