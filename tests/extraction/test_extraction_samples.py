@@ -33,6 +33,14 @@ CASES = [
         page_phrases={1: "SEASIDE GENERAL HOSPITAL", 2: "LABORATORY RESULTS"},
     ),
     Case("encrypted.pdf", error=EncryptedDocument),
+    Case(
+        "garbled_layer.pdf",
+        ("MINUTES OF THE HARBOUR BOARD", "The pier lights were repaired"),
+        2,
+        ocr=True,
+        absent=("«", "¬"),
+        page_phrases={2: "Tide tables for the winter season layeronly"},
+    ),
     Case("broken_xref.pdf", ("test example of a broken xref",), 1),
     Case("ducks.html", ("# Duck", "## Morphology", "Duck plumage"), 1, absent=("Log in",)),
     Case(

@@ -14,12 +14,24 @@ from tests.support.samples import images, markup, office, opendocument, pdfs
 from tests.support.samples.prose import CRAZY_ONES, DUCKS, WORD_PROCESSORS
 
 
+GARBLED_TEXT = "\n".join(images.GARBLED_SCAN_LINES)
+# A faithful layer keeps a word the image does not show: it proves the layer, not OCR, was kept.
+LAYERED_TEXT = "\n".join([*images.LAYERED_SCAN_LINES, "layeronly"])
+
+
 def build_samples(folder: Path) -> Path:
     """Write every sample document into ``folder`` (created) and return it."""
     folder.mkdir(parents=True, exist_ok=True)
     pdfs.write_text_pdf(folder / "word_processors.pdf", WORD_PROCESSORS)
     pdfs.write_text_pdf(folder / "crazy_ones.pdf", [CRAZY_ONES])
     pdfs.write_scanned_pdf(folder / "scanned_report.pdf", images.SCAN_PAGES)
+    pdfs.write_scan_with_layer(
+        folder / "garbled_layer.pdf",
+        [
+            (images.text_image(images.GARBLED_SCAN_LINES), pdfs.garbage_layer(GARBLED_TEXT)),
+            (images.text_image(images.LAYERED_SCAN_LINES), LAYERED_TEXT),
+        ],
+    )
     pdfs.write_encrypted_pdf(folder / "encrypted.pdf", "A secret page behind a password")
     pdfs.write_broken_xref_pdf(folder / "broken_xref.pdf", "test example of a broken xref")
     (folder / "ducks.html").write_text(DUCKS, encoding="utf-8")

@@ -24,6 +24,8 @@ SCAN_PAGES = [
     text_image(["LABORATORY RESULTS", "Blood count within normal range", "Page two"]),
     text_image(["DISCHARGE SUMMARY", "Follow up in two weeks", "Page three"]),
 ]
+GARBLED_SCAN_LINES = ["MINUTES OF THE HARBOUR BOARD", "The pier lights were repaired"]
+LAYERED_SCAN_LINES = ["ANNEX TWO", "Tide tables for the winter season"]
 IMAGE_TEXT = ["QUARTERLY INVENTORY", "Forty boxes of paper"]
 IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 

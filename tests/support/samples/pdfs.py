@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,6 +65,34 @@ def write_scanned_pdf(path: Path, pages: Sequence[Image.Image], dpi: int = 200) 
     first, *rest = [page.convert("RGB") for page in pages]
     first.save(path, format="PDF", save_all=True, append_images=rest, resolution=dpi)
     return path
+
+
+def write_scan_with_layer(path: Path, pages: Sequence[tuple[Image.Image, str]]) -> Path:
+    """Scanned pages carrying an invisible text layer each (render mode 3), as OCR tools write.
+
+    The layer is whatever is given: a faithful one, or garbage as a bad OCR run leaves it.
+    """
+    from fpdf import FPDF
+    from fpdf.enums import TextMode  # type: ignore[import-untyped]
+
+    pdf = FPDF(unit="pt", format="letter")
+    pdf.set_font("Helvetica", size=11)
+    for image, layer in pages:
+        pdf.add_page()
+        pdf.image(image.convert("RGB"), x=0, y=0, w=pdf.w)
+        pdf.text_mode = TextMode.INVISIBLE
+        for row, line in enumerate(layer.split("\n")):
+            pdf.text(40, 60 + 18 * row, line)
+        pdf.text_mode = TextMode.FILL
+    pdf.output(str(path))
+    return path
+
+
+def garbage_layer(text: str, seed: int = 3) -> str:
+    """What a bad OCR run leaves: the right shape, wrong characters (``«POAH «3E*»CM``)."""
+    rng = random.Random(seed)
+    noise = "«»¬§¤¶×÷*#@%&^~|<>=+0123456789ABCDEFGHJKMPQRTWXZ"
+    return "".join(char if char.isspace() else rng.choice(noise) for char in text)
 
 
 def write_encrypted_pdf(path: Path, text: str) -> Path:

@@ -1,4 +1,8 @@
-"""PDF text with pypdfium2, page by page, with OCR for pages that have no text layer.
+"""PDF text with pypdfium2, page by page, with OCR for pages that have no usable text layer.
+
+Policy on garbage text layers: a page that draws an image (a scan) and whose text layer does
+not look like language (``plausibility``) is read again by OCR, and the OCR text replaces the
+layer when it scores clearly better. Born-digital pages (no image) are never re-read.
 
 Policy on invisible text (render mode 3): it is kept. It is exactly how OCR layers of scanned
 PDFs work (the Vicksburg sample), and dropping it would make such files unsearchable; hidden
@@ -23,6 +27,7 @@ from .errors import CorruptDocument, EncryptedDocument, ExtractionTooLarge
 from .limits import ExtractionLimits
 from .markdown import normalize
 from .ocr import OcrUnavailable, ocr_image
+from .plausibility import BETTER_BY, SUSPECT_BELOW, plausibility
 from .result import Extraction, assemble
 
 # Below this many non-space characters a page counts as having no text layer.
@@ -76,16 +81,22 @@ def _page_text(
     page = document[index]
     try:
         text = _text_layer(page)
-        if len("".join(text.split())) >= _MIN_TEXT_CHARS or not _has_graphics(page):
+        has_layer = len("".join(text.split())) >= _MIN_TEXT_CHARS
+        suspect = has_layer and plausibility(text) < SUSPECT_BELOW
+        if (has_layer and not suspect) or not _has_graphics(page):
             return text, False
+        problem = "have an implausible text layer" if suspect else "have no text layer"
         if not limits.ocr:
-            warnings.append("Some pages have no text layer and OCR is disabled")
+            warnings.append(f"Some pages {problem} and OCR is disabled")
             return text, False
         try:
             ocr_text = ocr_image(_render(page), limits.ocr_languages)
         except OcrUnavailable as exc:
-            warnings.append(f"Some pages have no text layer: {exc}")
+            warnings.append(f"Some pages {problem}: {exc}")
             return text, False
+        if suspect:  # a garbage layer over a scan: OCR wins only when it reads clearly better
+            better = plausibility(ocr_text) >= plausibility(text) + BETTER_BY
+            return (ocr_text, True) if better else (text, False)
         return (ocr_text, True) if len(ocr_text) > len(text) else (text, False)
     finally:
         page.close()
