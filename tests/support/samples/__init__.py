@@ -13,7 +13,6 @@ from pathlib import Path
 from tests.support.samples import images, markup, office, opendocument, pdfs
 from tests.support.samples.prose import CRAZY_ONES, DUCKS, WORD_PROCESSORS
 
-
 GARBLED_TEXT = "\n".join(images.GARBLED_SCAN_LINES)
 # A faithful layer keeps a word the image does not show: it proves the layer, not OCR, was kept.
 LAYERED_TEXT = "\n".join([*images.LAYERED_SCAN_LINES, "layeronly"])

@@ -91,7 +91,7 @@ def write_scan_with_layer(path: Path, pages: Sequence[tuple[Image.Image, str]]) 
 def garbage_layer(text: str, seed: int = 3) -> str:
     """What a bad OCR run leaves: the right shape, wrong characters (``«POAH «3E*»CM``)."""
     rng = random.Random(seed)
-    noise = "«»¬§¤¶×÷*#@%&^~|<>=+0123456789ABCDEFGHJKMPQRTWXZ"
+    noise = "\u00ab\u00bb\u00ac\u00a7\u00a4\u00b6*#@%&^~|<>=+0123456789ABCDEFGHJKMPQRTWXZ"
     return "".join(char if char.isspace() else rng.choice(noise) for char in text)
 
 

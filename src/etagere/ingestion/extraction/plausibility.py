@@ -19,8 +19,10 @@ SUSPECT_BELOW = 0.6
 # OCR replaces a suspect layer only when it scores this much better (it is not free of noise).
 BETTER_BY = 0.15
 
-_EDGE_PUNCTUATION = "\"'“”‘’«»‹›()[]{}.,;:!?¡¿…-–—/*"
+# ASCII punctuation, then quotes, guillemets, ellipsis and dashes of other typographies.
+_EDGE_PUNCTUATION = "\"'()[]{}.,;:!?/*-\u201c\u201d\u2018\u2019\u00ab\u00bb\u2039\u203a\u00a1\u00bf\u2026\u2013\u2014"
 _LATIN_VOWELS = re.compile(r"[aeiouyàâäáãåæèéêëìíîïòóôöõøœùúûüýÿ]", re.IGNORECASE)
+_INNER_MARKS = str.maketrans(dict.fromkeys("'\u2019-.", None))  # it's, l'âme, e.g.
 _NUMBER = re.compile(r"[+-]?\d[\d.,]*%?")
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
 
@@ -41,7 +43,7 @@ def _wordlike(token: str) -> bool:
         return False
     if _NUMBER.fullmatch(word):
         return True  # numbers are fine in real text (years, amounts, page numbers)
-    core = word.replace("'", "").replace("’", "").replace("-", "").replace(".", "")
+    core = word.translate(_INNER_MARKS)
     if not core or not all(_is_letter(char) for char in core):
         return False
     if _LATIN.search(core):
