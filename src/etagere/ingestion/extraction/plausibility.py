@@ -20,7 +20,10 @@ SUSPECT_BELOW = 0.6
 BETTER_BY = 0.15
 
 # ASCII punctuation, then quotes, guillemets, ellipsis and dashes of other typographies.
-_EDGE_PUNCTUATION = "\"'()[]{}.,;:!?/*-\u201c\u201d\u2018\u2019\u00ab\u00bb\u2039\u203a\u00a1\u00bf\u2026\u2013\u2014"
+_EDGE_PUNCTUATION = (
+    "\"'()[]{}.,;:!?/*-"
+    "\u201c\u201d\u2018\u2019\u00ab\u00bb\u2039\u203a\u00a1\u00bf\u2026\u2013\u2014"
+)
 _LATIN_VOWELS = re.compile(r"[aeiouyàâäáãåæèéêëìíîïòóôöõøœùúûüýÿ]", re.IGNORECASE)
 _INNER_MARKS = str.maketrans(dict.fromkeys("'\u2019-.", None))  # it's, l'âme, e.g.
 _NUMBER = re.compile(r"[+-]?\d[\d.,]*%?")
