@@ -8,9 +8,19 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 
-def text_image(lines: Sequence[str], width: int = 1700, size: int = 44) -> Image.Image:
-    """Black text on white, large and clean enough for Tesseract to read reliably."""
-    font = ImageFont.load_default(size=size)
+def text_image(
+    lines: Sequence[str], width: int = 1700, size: int = 44, accented: bool = False
+) -> Image.Image:
+    """Black text on white, large and clean enough for Tesseract to read reliably.
+
+    Pillow's built-in font has no accented letters; ``accented`` draws with Amiri (a font
+    shipped on PyPI, Latin with diacritics and Arabic) instead.
+    """
+    font = (
+        ImageFont.truetype(str(amiri_font()), size + 4)
+        if accented
+        else ImageFont.load_default(size=size)
+    )
     step = int(size * 1.6)
     image = Image.new("L", (width, 120 + step * len(lines)), 255)
     draw = ImageDraw.Draw(image)
@@ -37,3 +47,17 @@ def write_images(folder: Path) -> None:
         image.convert("RGB").save(folder / f"inventory.{suffix}", format=kind)
     first, second = text_image(["QUARTERLY REPORT"]), text_image(["SECOND PAGE HERE"])
     first.save(folder / "pages.tiff", save_all=True, append_images=[second])
+
+
+def amiri_font() -> Path:
+    """The Amiri Regular TrueType file from the ``fontpkg-amiri`` package."""
+    from fontpkg_amiri import ROOT  # type: ignore[import-untyped]
+
+    return Path(ROOT) / "files" / "Amiri-Regular.ttf"
+
+
+FRENCH_SCAN_LINES = [
+    "Le château de Guédelon",
+    "Une forêt près de la rivière",
+    "Où les élèves déjeunent à midi",
+]

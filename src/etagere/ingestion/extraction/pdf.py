@@ -26,7 +26,7 @@ from . import mime
 from .errors import CorruptDocument, EncryptedDocument, ExtractionTooLarge
 from .limits import ExtractionLimits
 from .markdown import normalize
-from .ocr import OcrUnavailable, ocr_image
+from .ocr import OcrUnavailable, language_warnings, ocr_image
 from .plausibility import BETTER_BY, SUSPECT_BELOW, plausibility
 from .result import Extraction, assemble
 
@@ -58,6 +58,8 @@ def extract_pdf(path: Path, limits: ExtractionLimits) -> Extraction:
         raise CorruptDocument(f"The PDF is damaged and could not be read ({exc})") from exc
     finally:
         document.close()
+    if ocr_pages:
+        warnings.extend(language_warnings(limits))
     return assemble(pages, mime.PDF, ocr_used=ocr_pages > 0, warnings=_dedupe(warnings))
 
 

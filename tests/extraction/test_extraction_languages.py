@@ -1,0 +1,52 @@
+"""OCR in languages beyond English (``ETAGERE_OCR_LANGUAGES``), on scans built by the suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from etagere.ingestion.extraction import ExtractionLimits, extract
+from etagere.ingestion.extraction.ocr import installed_languages
+from tests.support.samples import pdfs
+from tests.support.samples.images import FRENCH_SCAN_LINES, text_image
+
+pytestmark = pytest.mark.ocr
+ACCENTED = ("château", "Guédelon", "forêt", "rivière", "élèves", "déjeunent")
+
+
+@pytest.fixture(scope="module")
+def french_scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("french")
+    image = text_image(FRENCH_SCAN_LINES, accented=True)
+    return pdfs.write_scanned_pdf(folder / "guedelon.pdf", [image])
+
+
+def test_french_pack_is_installed() -> None:
+    """CI installs tesseract-ocr-fra (``.ci/run``); without it the tests below mean nothing."""
+    assert "fra" in installed_languages()
+
+
+@pytest.mark.parametrize("languages", ["fra", "fra+eng", "auto"])
+def test_french_scan_keeps_its_accents(french_scan: Path, languages: str) -> None:
+    result = extract(french_scan, filename=None, limits=ExtractionLimits(ocr_languages=languages))
+    assert result.ocr_used
+    for word in ACCENTED:
+        assert word in result.markdown, (word, result.markdown)
+    assert not result.warnings
+
+
+def test_english_only_ocr_loses_the_accents(french_scan: Path) -> None:
+    """The control: the default English model misreads the accents, so the setting matters."""
+    result = extract(french_scan, filename=None, limits=ExtractionLimits(ocr_languages="eng"))
+    assert "Le ch" in result.markdown
+    assert not all(word in result.markdown for word in ACCENTED)
+
+
+def test_a_missing_pack_is_skipped_with_a_warning(french_scan: Path) -> None:
+    limits = ExtractionLimits(ocr_languages="fra+xxx")
+    result = extract(french_scan, filename=None, limits=limits)
+    assert "château" in result.markdown
+    assert list(result.warnings) == [
+        "OCR languages not installed, skipped: xxx (install tesseract-ocr-xxx)"
+    ]
