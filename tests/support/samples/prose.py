@@ -7,23 +7,48 @@ WORD_PROCESSORS = [
     "Before screens, offices wrote with pens and then with machines.\n"
     "The typewriter was patented in 1868 by Christopher Latham Sholes and partners.\n"
     "It made every letter the same size and put a keyboard in front of the clerk.\n"
-    "Carbon paper gave a second copy, and correction fluid hid the mistakes.",
+    "Carbon paper gave a second copy, and correction fluid hid the mistakes.\n"
+    "Typing pools filled whole floors of banks, insurers and government offices.\n"
+    "A skilled typist could reach eighty words a minute on a manual machine.\n"
+    "Electric models came later and made the keys lighter and the lines more even.\n"
+    "Golf ball print heads let a typist change the typeface in a few seconds.\n"
+    "Still, every change to a finished page meant typing the whole page again.\n"
+    "Long reports went through many drafts, each one typed from the beginning.",
     "Electronic editing\n"
     "In the 1970s dedicated machines stored pages on magnetic cards and tapes.\n"
     "Then personal computers arrived, and programs such as WordStar and WordPerfect\n"
     "let a writer move paragraphs, search words and print many copies.\n"
-    "WordPerfect led the market for years thanks to its reveal codes view.",
+    "WordPerfect led the market for years thanks to its reveal codes view.\n"
+    "Floppy disks held a few dozen pages and travelled between offices by hand.\n"
+    "Dot matrix printers were loud, and letter quality printers were slow.\n"
+    "Spelling checkers arrived and caught the errors that tired eyes missed.\n"
+    "Function keys and printed overlays helped people remember the commands.\n"
+    "Graphical interfaces then showed the page as it would be printed.",
     "Specialized Word Processing Tools\n"
     "Lawyers wanted numbered clauses and tables of authorities.\n"
     "Scientists wanted equations, footnotes and references kept in order.\n"
-    "Screenwriters wanted scene headings and dialogue laid out by rule.",
+    "Screenwriters wanted scene headings and dialogue laid out by rule.\n"
+    "Publishers wanted styles, so that a heading looked the same on every page.\n"
+    "Translators wanted two languages side by side and a memory of past sentences.\n"
+    "Each group got tools shaped for its work, and some of them are still in use.\n"
+    "Templates saved the layout of a letter, an invoice or a contract for reuse.\n"
+    "Mail merge filled one letter with hundreds of names and addresses.",
     "Working together\n"
     "Networks turned the document into a shared place.\n"
     "Track changes, comments and version history let teams argue in the margins.\n"
-    "Online editors now let several people type in the same paragraph at once.",
+    "Online editors now let several people type in the same paragraph at once.\n"
+    "Comments turned into conversations, and suggestions into small votes.\n"
+    "Files stopped travelling by e-mail and stayed in one place on a server.\n"
+    "Search across every document made old drafts useful again.\n"
+    "Permissions decided who could read, who could comment and who could edit.\n"
+    "Offline copies kept working on trains and planes and synced on return.",
     "The journey of the word processor\n"
     "From the clatter of keys to text that lives in the browser, the tool kept one aim:\n"
-    "to let people put ideas into words and share them quickly.",
+    "to let people put ideas into words and share them quickly.\n"
+    "Dictation software now writes what people say, and assistants suggest phrasing.\n"
+    "Yet the page, the paragraph and the heading are still the shapes we use.\n"
+    "Writers still print a draft to read it with a pen in hand.\n"
+    "The tools changed many times; the habit of careful revision did not.",
 ]
 
 CRAZY_ONES = (
