@@ -1,4 +1,4 @@
-"""OCR in languages beyond English (``ETAGERE_OCR_LANGUAGES``), on scans built by the suite."""
+"""Languages beyond English: OCR packs (``ETAGERE_OCR_LANGUAGES``) and right-to-left PDF text."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import pytest
 from etagere.ingestion.extraction import ExtractionLimits, extract
 from etagere.ingestion.extraction.ocr import installed_languages
 from tests.support.samples import pdfs
-from tests.support.samples.images import FRENCH_SCAN_LINES, text_image
+from tests.support.samples.images import FRENCH_SCAN_LINES, amiri_font, text_image
 
-pytestmark = pytest.mark.ocr
 ACCENTED = ("château", "Guédelon", "forêt", "rivière", "élèves", "déjeunent")
 
 
@@ -26,6 +25,7 @@ def french_scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return pdfs.write_scanned_pdf(folder / "guedelon.pdf", [image])
 
 
+@pytest.mark.ocr
 @pytest.mark.parametrize("languages", ["fra", "fra+eng", "auto"])
 def test_french_scan_keeps_its_accents(french_scan: Path, languages: str) -> None:
     result = extract(french_scan, filename=None, limits=ExtractionLimits(ocr_languages=languages))
@@ -35,6 +35,7 @@ def test_french_scan_keeps_its_accents(french_scan: Path, languages: str) -> Non
     assert not result.warnings
 
 
+@pytest.mark.ocr
 def test_english_only_ocr_loses_the_accents(french_scan: Path) -> None:
     """The control: the default English model misreads the accents, so the setting matters."""
     result = extract(french_scan, filename=None, limits=ExtractionLimits(ocr_languages="eng"))
@@ -42,6 +43,7 @@ def test_english_only_ocr_loses_the_accents(french_scan: Path) -> None:
     assert not all(word in result.markdown for word in ACCENTED)
 
 
+@pytest.mark.ocr
 def test_a_missing_pack_is_skipped_with_a_warning(french_scan: Path) -> None:
     limits = ExtractionLimits(ocr_languages="fra+xxx")
     result = extract(french_scan, filename=None, limits=limits)
@@ -49,3 +51,14 @@ def test_a_missing_pack_is_skipped_with_a_warning(french_scan: Path) -> None:
     assert list(result.warnings) == [
         "OCR languages not installed, skipped: xxx (install tesseract-ocr-xxx)"
     ]
+
+
+ARABIC_LINES = ["حَبيبي يذهب إلى المدرسة", "قَرأ الطالب كتابا جديدا"]
+
+
+def test_arabic_marks_stay_after_their_letters(tmp_path: Path) -> None:
+    """Glyph-by-glyph right-to-left PDF text keeps its vowel marks in logical order."""
+    path = pdfs.write_rtl_glyph_pdf(tmp_path / "arabic.pdf", ARABIC_LINES, amiri_font())
+    result = extract(path, filename=None, limits=ExtractionLimits())
+    assert result.markdown.splitlines() == ARABIC_LINES
+    assert "حَبيبي" in result.markdown.split()

@@ -95,6 +95,27 @@ def garbage_layer(text: str, seed: int = 3) -> str:
     return "".join(char if char.isspace() else rng.choice(noise) for char in text)
 
 
+def write_rtl_glyph_pdf(path: Path, lines: Sequence[str], font: Path) -> Path:
+    """Right-to-left text written glyph by glyph, each placed on its own from the right.
+
+    Some PDF writers position every glyph separately; with Arabic vowel marks (zero width)
+    this is what puts a mark before its letter in the extracted text.
+    """
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.add_font("arabic", fname=str(font))
+    pdf.set_font("arabic", size=20)
+    for row, line in enumerate(lines):
+        x = pdf.w - 20
+        for char in line:
+            x -= pdf.get_string_width(char)
+            pdf.text(x, 40 + 14 * row, char)
+    pdf.output(str(path))
+    return path
+
+
 def write_encrypted_pdf(path: Path, text: str) -> Path:
     """A PDF that opens only with a user password (RC4, the standard security handler)."""
     from fpdf import FPDF  # type: ignore[import-untyped]

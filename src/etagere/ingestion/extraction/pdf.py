@@ -36,6 +36,12 @@ _OCR_DPI = 250
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _ALEFS = frozenset("\u0627\u0623\u0625\u0622")  # alef, with hamza above/below, with madda
 _LAM = "\u0644"
+# Arabic combining marks (harakat, tanwin, shadda, superscript alef) at a word start, then a
+# letter: (what precedes the word, the marks, the letter).
+_LEADING_MARKS = re.compile(
+    r"(^|[^\u0600-\u06ff\u0750-\u077f])([\u064b-\u065f\u0670]+)([\u0620-\u064a\u0671-\u06d3])",
+    re.MULTILINE,
+)
 
 
 def extract_pdf(path: Path, limits: ExtractionLimits) -> Extraction:
@@ -109,7 +115,7 @@ def _text_layer(page: pdfium.PdfPage) -> str:
     try:
         text = textpage.get_text_range()
         if _ARABIC.search(text):
-            text = _fix_lam_alef(textpage)
+            text = _reattach_marks(_fix_lam_alef(textpage))
     finally:
         textpage.close()
     # PDFium marks a hyphen it removed while joining a broken word with U+0002.
@@ -135,6 +141,17 @@ def _fix_lam_alef(textpage: pdfium.PdfTextPage) -> str:
             index += 1
         index += 1
     return "".join(chars)
+
+
+def _reattach_marks(text: str) -> str:
+    """Put Arabic vowel marks that PDFium emitted before their letter back after it.
+
+    A writer that places each glyph on its own, right to left, puts a zero-width mark (fatha,
+    kasra...) at or left of its letter's box, so PDFium reads it first: "حَبيبي" comes out
+    with a stray leading mark ("َحبيبي") and matches no query. A word cannot start with a
+    combining mark, so a mark run at a word start belongs after the letter that follows.
+    """
+    return _LEADING_MARKS.sub(r"\1\3\2", text)
 
 
 def _has_graphics(page: pdfium.PdfPage) -> bool:
