@@ -22,19 +22,49 @@ from etagere.search.index.backend import SearchBackend
 from etagere.storage.blobs import LocalBlobStore
 from etagere.storage.metadata import Database
 from tests.support import postgres, seaweedfs
+from tests.support.samples import build_samples
 from tests.support.seaweedfs import S3Endpoint
 from tests.support.servers import EtagereServer, StoreLocation
 
 BACKENDS = ["sqlite", "postgres"]
 
 
+EVAL_DIR_VARIABLE = "ETAGERE_EVAL_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"eval: reads the evaluation corpus named by {EVAL_DIR_VARIABLE} (set by CI)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test over the evaluation corpus ``eval``; skip them when it is not named.
+
+    The default suite builds its own documents (``samples``), so a fresh clone passes alone;
+    the suites over the shared corpus run in addition where ``ETAGERE_EVAL_DIR`` names it.
+    """
+    named = bool(os.environ.get(EVAL_DIR_VARIABLE))
+    skip = pytest.mark.skip(reason=f"evaluation corpus suite: set {EVAL_DIR_VARIABLE} to run it")
+    for item in items:
+        if "eval_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.eval)
+            if not named:
+                item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:
     """The shared evaluation data (documents and SciFact), read-only."""
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
-    path = Path(os.environ.get("ETAGERE_EVAL_DIR", default))
-    assert path.is_dir(), f"evaluation data not found at {path} (set ETAGERE_EVAL_DIR)"
+    path = Path(os.environ[EVAL_DIR_VARIABLE])
+    assert path.is_dir(), f"evaluation data not found at {path} ({EVAL_DIR_VARIABLE})"
     return path
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of documents built by the test suite: every format, scans, encrypted, broken."""
+    return build_samples(tmp_path_factory.mktemp("samples"))
 
 
 @pytest.fixture(scope="session")

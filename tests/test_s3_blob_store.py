@@ -185,7 +185,7 @@ def test_build_blob_store(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_server_keeps_files_in_the_bucket(
-    s3_endpoint: S3Endpoint, s3_bucket: str, start_server: ServerFactory, eval_dir: Path
+    s3_endpoint: S3Endpoint, s3_bucket: str, start_server: ServerFactory, samples: Path
 ) -> None:
     # s3_bucket is set up before start_server, so the server stops before the bucket goes.
     server = start_server(
@@ -199,7 +199,7 @@ def test_server_keeps_files_in_the_bucket(
     bucket = S3BlobStore(s3_endpoint.client(), s3_bucket, prefix="served/")
     sdk = client_for(server, server.api_key)
     library = sdk.beta.libraries.create(name="on s3")
-    source = eval_dir / "docs" / "pypdf_crazyones.pdf"
+    source = samples / "crazy_ones.pdf"
 
     created = upload(sdk, library.id, source)
     done = wait_settled(sdk, library.id, created.id)

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     )
     ocr: bool = Field(default=True, description="OCR scanned pages and images with Tesseract.")
     ocr_languages: str = Field(
-        default="eng", description="Tesseract languages, e.g. `eng+fra` (packs must be installed)."
+        default="eng",
+        description="Tesseract languages, main one first: `fra+eng`, `deu+eng`, or `auto` for"
+        " every installed pack; packs not installed are skipped with a warning.",
     )
     job_lease_seconds: float = Field(
         default=30, ge=5, description="A crashed worker's job is retried after this long."

@@ -1,4 +1,4 @@
-"""One real server per backend for every agent test: a library of eval documents and people.
+"""One real server per backend for every agent test: a library of sample documents and people.
 
 The world is package-scoped: processing the documents (extraction, embedding) is the slow
 part, and every agent test only reads them, or adds documents of its own.
@@ -25,7 +25,7 @@ from tests.support.documents import upload, upload_bytes, wait_settled
 from tests.support.people import Directory, Person, module_store
 from tests.support.servers import EtagereServer, StoreLocation
 
-DOCS = ("docling_multi_page.pdf", "pypdf_crazyones.pdf")
+DOCS = ("word_processors.pdf", "crazy_ones.pdf")
 NOTES_NAME = "field-notes.md"
 NOTES = """\
 # Field notes
@@ -81,23 +81,23 @@ def agents(
 ) -> Iterator[AgentWorld]:
     backend: str = request.param
     pg = request.getfixturevalue("postgres_url") if backend == "postgres" else None
-    eval_dir: Path = request.getfixturevalue("eval_dir")
+    samples: Path = request.getfixturevalue("samples")
     with module_store(backend, tmp_path_factory.mktemp(f"agents-{backend}"), pg) as store:
         server = EtagereServer(store=store).start(extra_env={"ETAGERE_WORKERS": "2"})
         people = Directory(store)
         try:
-            yield _build(server, store, people, eval_dir)
+            yield _build(server, store, people, samples)
         finally:
             people.close()
             server.stop()
 
 
 def _build(
-    server: EtagereServer, store: StoreLocation, people: Directory, eval_dir: Path
+    server: EtagereServer, store: StoreLocation, people: Directory, samples: Path
 ) -> AgentWorld:
     sdk = client_for(server, server.api_key)
     library = sdk.beta.libraries.create(name="Agent shelf", description="papers and notes")
-    documents = {name: upload(sdk, library.id, eval_dir / "docs" / name).id for name in DOCS}
+    documents = {name: upload(sdk, library.id, samples / name).id for name in DOCS}
     documents[NOTES_NAME] = upload_bytes(sdk, library.id, NOTES_NAME, NOTES.encode()).id
     for document_id in documents.values():
         assert wait_settled(sdk, library.id, document_id).process_status == "done"

@@ -8,7 +8,7 @@ from mistralai.client import errors, models
 from tests.agents.conftest import NOTES_NAME, AgentWorld
 from tests.conftest import client_for
 
-PDF = "docling_multi_page.pdf"
+PDF = "word_processors.pdf"
 
 
 def test_search_finds_and_cites_a_passage(agents: AgentWorld) -> None:

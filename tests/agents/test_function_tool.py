@@ -13,7 +13,7 @@ import httpx
 
 from tests.agents.conftest import AgentWorld
 
-PDF = "docling_multi_page.pdf"
+PDF = "word_processors.pdf"
 
 
 def test_definition_is_a_function_schema_naming_the_libraries(agents: AgentWorld) -> None:

@@ -16,7 +16,7 @@ from mcp_types import CallToolResult, TextResourceContents
 from tests.agents.conftest import NOTES, NOTES_NAME, AgentWorld
 from tests.support.documents import wait_settled
 
-PDF = "docling_multi_page.pdf"
+PDF = "word_processors.pdf"
 TOOLS = {"list_libraries", "list_documents", "search", "read", "grep", "upload_text"}
 
 

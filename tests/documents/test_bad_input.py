@@ -28,6 +28,7 @@ from tests.conftest import ServerFactory, client_for
 from tests.documents.conftest import flat, new_library, wait_all_settled
 from tests.extraction.extraction_fixtures import docx_with_bomb, understate_sizes, write_text_pdf
 from tests.support.documents import upload, upload_bytes, wait_settled
+from tests.support.samples.office import DOCX_MARKER
 from tests.support.servers import EtagereServer
 
 pytestmark = pytest.mark.timeout(600)
@@ -35,7 +36,6 @@ pytestmark = pytest.mark.timeout(600)
 MiB = 1024 * 1024
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BOUNDARY = "etagere-bad-input-0c5e"
-AUTOGEN_MARKER = "314b0a30-5b04-470b-b9f7-eed2c2bec74a"
 
 
 @dataclass
@@ -99,8 +99,8 @@ class Lab:
 
 
 @pytest.fixture(scope="module")
-def module_control(module_server: EtagereServer, eval_dir: Path) -> Control:
-    return make_control(module_server, eval_dir / "docs" / "pypdf_crazyones.pdf")
+def module_control(module_server: EtagereServer, samples: Path) -> Control:
+    return make_control(module_server, samples / "crazy_ones.pdf")
 
 
 @pytest.fixture
@@ -154,20 +154,17 @@ def test_random_bytes_named_pdf_are_refused_at_upload(lab: Lab) -> None:
     assert lab.blob_files() == before
 
 
-def test_docx_renamed_pdf_is_read_as_docx(lab: Lab, eval_dir: Path) -> None:
-    data = (eval_dir / "docs" / "markitdown_test.docx").read_bytes()
+def test_docx_renamed_pdf_is_read_as_docx(lab: Lab, samples: Path) -> None:
+    data = (samples / "report.docx").read_bytes()
     document = lab.upload_settled("quarterly report.pdf", data)
     assert document.process_status == "done", document.processing_status
     assert document.mime_type == DOCX
     assert document.extension == "pdf"
-    assert AUTOGEN_MARKER in lab.text(document)
+    assert DOCX_MARKER in lab.text(document)
 
 
-@pytest.mark.parametrize(
-    "name", ["pypdf_crazyones-encrypted-256.pdf", "docling_pdf_password_2206.01062_pg3.pdf"]
-)
-def test_encrypted_pdf_ends_in_error(lab: Lab, eval_dir: Path, name: str) -> None:
-    document = lab.upload_settled(name, (eval_dir / "docs" / name).read_bytes())
+def test_encrypted_pdf_ends_in_error(lab: Lab, samples: Path) -> None:
+    document = lab.upload_settled("encrypted.pdf", (samples / "encrypted.pdf").read_bytes())
     assert_error(document, "password")
     assert document.mime_type == "application/pdf"
     with pytest.raises(errors.SDKError) as raised:
@@ -175,16 +172,16 @@ def test_encrypted_pdf_ends_in_error(lab: Lab, eval_dir: Path, name: str) -> Non
     assert raised.value.status_code == 409
 
 
-def test_malformed_pdf_is_recovered(lab: Lab, eval_dir: Path) -> None:
-    """pypdf's issue-297 has a broken xref table; lenient parsing recovers its text."""
-    data = (eval_dir / "docs" / "pypdf_issue-297.pdf").read_bytes()
-    document = lab.upload_settled("issue-297.pdf", data)
+def test_malformed_pdf_is_recovered(lab: Lab, samples: Path) -> None:
+    """A PDF whose xref table points at wrong offsets; lenient parsing recovers its text."""
+    data = (samples / "broken_xref.pdf").read_bytes()
+    document = lab.upload_settled("broken-xref.pdf", data)
     assert document.process_status == "done", document.processing_status
     assert "test example" in flat(lab.text(document))
 
 
-def test_truncated_pdf_ends_in_error(lab: Lab, eval_dir: Path) -> None:
-    data = (eval_dir / "docs" / "markitdown_test.pdf").read_bytes()
+def test_truncated_pdf_ends_in_error(lab: Lab, samples: Path) -> None:
+    data = (samples / "word_processors.pdf").read_bytes()
     document = lab.upload_settled("truncated.pdf", data[: len(data) // 2])
     assert_error(document, "PDF", "damaged")
 
@@ -204,9 +201,9 @@ def test_thousand_page_pdf_is_processed(lab: Lab, tmp_path: Path) -> None:
 
 
 def test_thousand_page_pdf_over_the_page_cap(
-    start_server: ServerFactory, eval_dir: Path, tmp_path: Path
+    start_server: ServerFactory, samples: Path, tmp_path: Path
 ) -> None:
-    lab = lab_on(start_server(max_pages=500), eval_dir / "docs" / "pypdf_crazyones.pdf")
+    lab = lab_on(start_server(max_pages=500), samples / "crazy_ones.pdf")
     document = lab.upload_settled("thousand.pdf", _thousand_page_pdf(tmp_path).read_bytes())
     assert_error(document, "pages", "500")
     lab.control.assert_unharmed()
@@ -214,11 +211,9 @@ def test_thousand_page_pdf_over_the_page_cap(
 
 @pytest.mark.parametrize("lies", [False, True], ids=["honest", "lying-sizes"])
 def test_zip_bomb_in_docx_ends_in_error_quickly(
-    lab: Lab, eval_dir: Path, tmp_path: Path, lies: bool
+    lab: Lab, samples: Path, tmp_path: Path, lies: bool
 ) -> None:
-    bomb = docx_with_bomb(
-        eval_dir / "docs" / "markitdown_test.docx", tmp_path / "b.docx", 600 * MiB
-    )
+    bomb = docx_with_bomb(samples / "report.docx", tmp_path / "b.docx", 600 * MiB)
     if lies:
         understate_sizes(bomb, declared=1000)
     assert bomb.stat().st_size < 5 * MiB
@@ -243,17 +238,15 @@ def _plain_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _unknown_binary(kind: str, eval_dir: Path) -> tuple[str, bytes]:
-    if kind == "eval-random.bin":
-        return "random.bin", (eval_dir / "docs" / "markitdown_random.bin").read_bytes()
+def _unknown_binary(kind: str) -> tuple[str, bytes]:
     if kind == "generated-binary":
         return "mystery.dat", random.Random(2).randbytes(8192)
     return "archive.zip", _plain_zip()
 
 
-@pytest.mark.parametrize("kind", ["eval-random.bin", "generated-binary", "plain-zip"])
-def test_unknown_binary_is_refused_with_415(lab: Lab, eval_dir: Path, kind: str) -> None:
-    name, data = _unknown_binary(kind, eval_dir)
+@pytest.mark.parametrize("kind", ["generated-binary", "plain-zip"])
+def test_unknown_binary_is_refused_with_415(lab: Lab, kind: str) -> None:
+    name, data = _unknown_binary(kind)
     before = lab.blob_files()
     with pytest.raises(errors.SDKError) as raised:
         upload_bytes(lab.client, lab.library_id, name, data)
@@ -366,8 +359,8 @@ def test_same_bytes_twice_answer_200_with_the_same_document(lab: Lab) -> None:
 
 
 @pytest.fixture
-def small_upload_lab(start_server: ServerFactory, eval_dir: Path) -> Iterator[Lab]:
-    lab = lab_on(start_server(max_upload_mb=5), eval_dir / "docs" / "pypdf_crazyones.pdf")
+def small_upload_lab(start_server: ServerFactory, samples: Path) -> Iterator[Lab]:
+    lab = lab_on(start_server(max_upload_mb=5), samples / "crazy_ones.pdf")
     blobs_before = lab.blob_files()
     yield lab
     assert lab.counters() == (0, 0), "nothing of a refused upload is stored"
@@ -479,12 +472,12 @@ def test_413_arrives_before_the_body_is_sent(small_upload_lab: Lab, chunked: boo
 
 
 def test_extraction_timeout_then_next_document_processes(
-    start_server: ServerFactory, eval_dir: Path, tmp_path: Path
+    start_server: ServerFactory, samples: Path, tmp_path: Path
 ) -> None:
     control_path = tmp_path / "control.txt"
     control_path.write_text("A short control note that extracts in well under a second.\n")
     lab = lab_on(start_server(extraction_timeout_seconds=1), control_path)
-    scan = eval_dir / "docs" / "markitdown_MEDRPT-2024-PAT-3847_medical_report_scan.pdf"
+    scan = samples / "scanned_report.pdf"
     slow = lab.upload_settled(scan.name, scan.read_bytes(), timeout=120)
     assert_error(slow, "longer than 1 s")
     following = lab.upload_settled("after.txt", b"The document after the timeout is fine.\n")

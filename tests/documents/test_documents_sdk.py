@@ -12,6 +12,7 @@ from mistralai.client import Mistral, errors, models
 
 from tests.conftest import ServerFactory, client_for
 from tests.support.documents import upload, upload_bytes, wait_settled
+from tests.support.samples.prose import CRAZY_PHRASE
 from tests.support.servers import EtagereServer
 from tests.support.worker import process_queue
 
@@ -22,12 +23,12 @@ def library(sdk: Mistral) -> models.Library:
 
 
 def test_upload_process_get_text_status(
-    sdk: Mistral, library: models.Library, eval_dir: Path
+    sdk: Mistral, library: models.Library, samples: Path
 ) -> None:
-    created = upload(sdk, library.id, eval_dir / "docs" / "docling_multi_page.pdf")
+    created = upload(sdk, library.id, samples / "word_processors.pdf")
     assert created.process_status in ("todo", "in_progress", "done")
     assert created.processing_status == "Running" or created.process_status == "done"
-    assert created.name == "docling_multi_page.pdf" and created.extension == "pdf"
+    assert created.name == "word_processors.pdf" and created.extension == "pdf"
     assert created.mime_type == "application/pdf" and created.size > 0
     assert created.hash and len(created.hash) == 64
     done = wait_settled(sdk, library.id, created.id)
@@ -43,8 +44,8 @@ def test_upload_process_get_text_status(
     assert lib.nb_documents == 1 and lib.total_size == created.size
 
 
-def test_page_ranges_of_text_content(sdk: Mistral, library: models.Library, eval_dir: Path) -> None:
-    doc = upload(sdk, library.id, eval_dir / "docs" / "docling_multi_page.pdf")
+def test_page_ranges_of_text_content(sdk: Mistral, library: models.Library, samples: Path) -> None:
+    doc = upload(sdk, library.id, samples / "word_processors.pdf")
     wait_settled(sdk, library.id, doc.id)
 
     def pages(start: int | None, end: int | None) -> str:
@@ -236,9 +237,9 @@ def test_delete_removes_document_text_and_file(
 
 
 def test_signed_urls_serve_without_a_key(
-    sdk: Mistral, library: models.Library, eval_dir: Path
+    sdk: Mistral, library: models.Library, samples: Path
 ) -> None:
-    source = eval_dir / "docs" / "pypdf_crazyones.pdf"
+    source = samples / "crazy_ones.pdf"
     doc = upload(sdk, library.id, source)
     wait_settled(sdk, library.id, doc.id)
     original = sdk.beta.libraries.documents.get_signed_url(
@@ -252,14 +253,14 @@ def test_signed_urls_serve_without_a_key(
     assert fetched.status_code == 200 and fetched.content == source.read_bytes()
     assert fetched.headers["content-type"] == "application/pdf"
     text = httpx.get(text_url)
-    assert text.status_code == 200 and "Heres to the crazy ones" in text.text
+    assert text.status_code == 200 and CRAZY_PHRASE in text.text
     tampered = original.replace("/original?", "/text?")
     assert httpx.get(tampered).status_code == 403
     forged_expiry = original.replace("expires=", "expires=9")
     assert httpx.get(forged_expiry).status_code == 403
 
 
-def test_signed_urls_expire(start_server: ServerFactory, eval_dir: Path) -> None:
+def test_signed_urls_expire(start_server: ServerFactory) -> None:
     import time
 
     server = start_server(signed_url_seconds=10)
@@ -274,9 +275,9 @@ def test_signed_urls_expire(start_server: ServerFactory, eval_dir: Path) -> None
 
 
 def test_reprocess_replaces_derived_data(
-    sdk: Mistral, library: models.Library, eval_dir: Path
+    sdk: Mistral, library: models.Library, samples: Path
 ) -> None:
-    doc = upload(sdk, library.id, eval_dir / "docs" / "docling_multi_page.pdf")
+    doc = upload(sdk, library.id, samples / "word_processors.pdf")
     first = wait_settled(sdk, library.id, doc.id)
     before = sdk.beta.libraries.documents.text_content(library_id=library.id, document_id=doc.id)
     sdk.beta.libraries.documents.reprocess(library_id=library.id, document_id=doc.id)

@@ -29,12 +29,12 @@ def start_worker(store: StoreLocation, log: Path) -> subprocess.Popen[bytes]:
 
 
 def test_worker_killed_mid_job_leaves_the_job_to_another_worker(
-    store: StoreLocation, start_server: ServerFactory, eval_dir: Path, tmp_path: Path
+    store: StoreLocation, start_server: ServerFactory, samples: Path, tmp_path: Path
 ) -> None:
     server = start_server(workers=0)
     sdk = client_for(server, server.api_key)
     library = sdk.beta.libraries.create(name="durable")
-    scan = eval_dir / "docs" / "markitdown_MEDRPT-2024-PAT-3847_medical_report_scan.pdf"
+    scan = samples / "scanned_report.pdf"
     first = start_worker(store, tmp_path / "worker-a.log")
     try:
         doc = upload(sdk, library.id, scan)  # 3 scanned pages: seconds of OCR

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from etagere.ingestion.extraction import ExtractionLimits
-from tests.extraction.extraction_fixtures import DOCS, EVAL_DIR
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,9 +26,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def docs() -> Path:
-    assert DOCS.is_dir(), f"evaluation documents not found in {EVAL_DIR} (set ETAGERE_EVAL_DIR)"
-    return DOCS
+def docs(eval_dir: Path) -> Path:
+    """The evaluation documents (only with ``ETAGERE_EVAL_DIR``; see ``tests/conftest.py``)."""
+    return eval_dir / "docs"
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from tests.extraction.test_extraction_eval_docs import assert_valid
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def test_type_comes_from_content_not_extension(tmp_path: Path, docs: Path) -> None:
+def test_type_comes_from_content_not_extension(tmp_path: Path, samples: Path) -> None:
     renamed = tmp_path / "slides.pdf"
-    shutil.copyfile(docs / "markitdown_test.docx", renamed)
+    shutil.copyfile(samples / "report.docx", renamed)
     assert detect_type(renamed, "slides.pdf") == DOCX
-    assert detect_type(docs / "docling_multi_page.pdf", "notes.txt") == "application/pdf"
+    assert detect_type(samples / "word_processors.pdf", "notes.txt") == "application/pdf"
 
 
 def test_extension_breaks_ties_between_text_types(tmp_path: Path) -> None:
@@ -39,14 +39,14 @@ def test_unknown_zip_is_unsupported(tmp_path: Path) -> None:
     assert "ZIP" in raised.value.message
 
 
-def test_docx_tables_are_markdown_tables(docs: Path, limits: ExtractionLimits) -> None:
-    markdown = extract(docs / "docling_word_tables.docx", filename=None, limits=limits).markdown
+def test_docx_tables_are_markdown_tables(samples: Path, limits: ExtractionLimits) -> None:
+    markdown = extract(samples / "report.docx", filename=None, limits=limits).markdown
     assert "| Header 0.0 | Header 0.1 | Header 0.2 |\n| --- | --- | --- |\n| Cell 1.0 |" in markdown
-    assert markdown.count("| --- |") >= 5
+    assert "| Cell 1.0 | Merged Cell 1.1 1.2 | Merged Cell 1.1 1.2 |" in markdown
 
 
-def test_xlsx_sheets_are_markdown_tables(docs: Path, limits: ExtractionLimits) -> None:
-    result = extract(docs / "docling_xlsx_01.xlsx", filename=None, limits=limits)
+def test_xlsx_sheets_are_markdown_tables(samples: Path, limits: ExtractionLimits) -> None:
+    result = extract(samples / "figures.xlsx", filename=None, limits=limits)
     first = result.page_text(1)
     assert "| first | second | third |\n| --- | --- | --- |\n| 1 | 5 | 9 |" in first
     assert "Sheet2" not in first
@@ -137,9 +137,9 @@ def test_multi_frame_tiff_gives_one_page_per_frame(
     assert_valid(result)
 
 
-def test_ocr_disabled_gives_empty_text_with_a_warning(docs: Path) -> None:
+def test_ocr_disabled_gives_empty_text_with_a_warning(samples: Path) -> None:
     limits = ExtractionLimits(ocr=False)
-    result = extract(docs / "docling_ocr_test.pdf", filename=None, limits=limits)
+    result = extract(samples / "scanned_report.pdf", filename=None, limits=limits)
     assert result.markdown == ""
     assert not result.ocr_used
     assert result.warnings

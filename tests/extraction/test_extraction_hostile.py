@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from pathlib import Path
 
@@ -41,16 +42,16 @@ def test_pdf_header_followed_by_garbage_is_corrupt(
     assert "PDF" in raised.value.message
 
 
-def test_truncated_pdf_is_corrupt(tmp_path: Path, docs: Path, limits: ExtractionLimits) -> None:
-    data = (docs / "markitdown_test.pdf").read_bytes()
+def test_truncated_pdf_is_corrupt(tmp_path: Path, samples: Path, limits: ExtractionLimits) -> None:
+    data = (samples / "word_processors.pdf").read_bytes()
     path = tmp_path / "truncated.pdf"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CorruptDocument):
         extract(path, filename=None, limits=limits)
 
 
-def test_zip_bomb_in_docx_is_refused_by_declared_size(tmp_path: Path, docs: Path) -> None:
-    bomb = docx_with_bomb(docs / "markitdown_test.docx", tmp_path / "bomb.docx", 24 * MiB)
+def test_zip_bomb_in_docx_is_refused_by_declared_size(tmp_path: Path, samples: Path) -> None:
+    bomb = docx_with_bomb(samples / "report.docx", tmp_path / "bomb.docx", 24 * MiB)
     assert bomb.stat().st_size < 2 * MiB  # it really is a bomb: small file, big content
     limits = ExtractionLimits(max_decompressed_bytes=16 * MiB)
     with pytest.raises(ExtractionTooLarge) as raised:
@@ -59,15 +60,15 @@ def test_zip_bomb_in_docx_is_refused_by_declared_size(tmp_path: Path, docs: Path
 
 
 def test_zip_bomb_over_the_default_cap(
-    tmp_path: Path, docs: Path, limits: ExtractionLimits
+    tmp_path: Path, samples: Path, limits: ExtractionLimits
 ) -> None:
-    bomb = docx_with_bomb(docs / "markitdown_test.docx", tmp_path / "bomb.docx", 520 * MiB)
+    bomb = docx_with_bomb(samples / "report.docx", tmp_path / "bomb.docx", 520 * MiB)
     with pytest.raises(ExtractionTooLarge):
         extract(bomb, filename=None, limits=limits)
 
 
-def test_zip_bomb_that_lies_about_sizes_is_stopped(tmp_path: Path, docs: Path) -> None:
-    bomb = docx_with_bomb(docs / "markitdown_test.docx", tmp_path / "liar.docx", 24 * MiB)
+def test_zip_bomb_that_lies_about_sizes_is_stopped(tmp_path: Path, samples: Path) -> None:
+    bomb = docx_with_bomb(samples / "report.docx", tmp_path / "liar.docx", 24 * MiB)
     understate_sizes(bomb, declared=1000)
     limits = ExtractionLimits(max_decompressed_bytes=16 * MiB)
     with pytest.raises((ExtractionTooLarge, CorruptDocument)):
@@ -94,16 +95,20 @@ def test_page_cap_refuses_rather_than_truncates(tmp_path: Path) -> None:
     assert "1,000 pages" in raised.value.message
 
 
-def test_isolated_extraction_matches_in_process(docs: Path, limits: ExtractionLimits) -> None:
-    path = docs / "docling_multi_page.pdf"
+def test_isolated_extraction_matches_in_process(samples: Path, limits: ExtractionLimits) -> None:
+    path = samples / "word_processors.pdf"
     assert extract_isolated(path, filename=None, limits=limits) == extract(
         path, filename=None, limits=limits
     )
 
 
-def test_isolated_extraction_carries_errors_across(docs: Path, limits: ExtractionLimits) -> None:
+def test_isolated_extraction_carries_errors_across(
+    tmp_path: Path, limits: ExtractionLimits
+) -> None:
+    path = tmp_path / "random.bin"
+    path.write_bytes(random.Random(7).randbytes(4096))
     with pytest.raises(UnsupportedType):
-        extract_isolated(docs / "markitdown_random.bin", filename=None, limits=limits)
+        extract_isolated(path, filename=None, limits=limits)
 
 
 def test_isolated_timeout_kills_the_child(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from tests.support.documents import upload, upload_bytes, wait_settled
 from tests.support.people import module_store
 from tests.support.servers import EtagereServer
 
-DOCS = ("docling_multi_page.pdf", "docling_wiki_duck.html", "pypdf_crazyones.pdf")
+DOCS = ("word_processors.pdf", "ducks.html", "crazy_ones.pdf")
 
 
 @dataclass
@@ -45,20 +45,18 @@ def world(
 ) -> Iterator[World]:
     backend: str = request.param
     pg = request.getfixturevalue("postgres_url") if backend == "postgres" else None
-    eval_dir: Path = request.getfixturevalue("eval_dir")
+    samples: Path = request.getfixturevalue("samples")
     with module_store(backend, tmp_path_factory.mktemp(f"search-{backend}"), pg) as store:
         server = EtagereServer(store=store).start(extra_env={"ETAGERE_WORKERS": "2"})
         try:
             sdk = client_for(server, server.api_key)
             library = sdk.beta.libraries.create(name="search under test")
-            documents = {
-                name: upload(sdk, library.id, eval_dir / "docs" / name).id for name in DOCS
-            }
+            documents = {name: upload(sdk, library.id, samples / name).id for name in DOCS}
             for document_id in documents.values():
                 assert wait_settled(sdk, library.id, document_id).process_status == "done"
             sdk.beta.libraries.documents.update(
                 library_id=library.id,
-                document_id=documents["docling_wiki_duck.html"],
+                document_id=documents["ducks.html"],
                 attributes={"topic": "birds", "year": 2020, "tags": ["nature", "wiki"]},
             )
             yield World(server, sdk, library.id, documents)
@@ -71,12 +69,12 @@ def test_hybrid_search_cites_the_page(world: World) -> None:
     assert hits, "hybrid search found nothing"
     top = hits[0]
     chunk = top["chunk"]
-    assert chunk["source_id"] == world.documents["docling_multi_page.pdf"]
+    assert chunk["source_id"] == world.documents["word_processors.pdf"]
     assert "1868" in chunk["content"] or "typewriter" in chunk["content"].lower()
     assert chunk["locator"].startswith("p. ") or chunk["locator"].startswith("pp. ")
     assert top["index_name"] == world.library_id
     meta = chunk["metadata"]
-    assert meta["document_name"] == "docling_multi_page.pdf"
+    assert meta["document_name"] == "word_processors.pdf"
     assert meta["library_id"] == world.library_id and meta["pages"]
     text = world.sdk.beta.libraries.documents.text_content(
         library_id=world.library_id, document_id=chunk["source_id"]
@@ -89,12 +87,12 @@ def test_hybrid_search_cites_the_page(world: World) -> None:
 def test_each_retriever_form(world: World) -> None:
     keyword = world.hits({"retriever": {"type": "keyword", "query": "duck plumage", "top_k": 3}})
     assert keyword and all(
-        h["chunk"]["source_id"] == world.documents["docling_wiki_duck.html"] for h in keyword
+        h["chunk"]["source_id"] == world.documents["ducks.html"] for h in keyword
     )
     semantic = world.hits(
         {"retriever": {"type": "nearest_neighbour", "query": "birds that swim", "top_k": 3}}
     )
-    assert semantic[0]["chunk"]["source_id"] == world.documents["docling_wiki_duck.html"]
+    assert semantic[0]["chunk"]["source_id"] == world.documents["ducks.html"]
     assert -1.0 <= semantic[0]["score"] <= 1.0
     vector = LocalOnnxEmbedder().embed_query("birds that swim").tolist()
     by_vector = world.hits(
@@ -115,17 +113,17 @@ def test_each_retriever_form(world: World) -> None:
             }
         }
     )
-    assert fused[0]["chunk"]["source_id"] == world.documents["pypdf_crazyones.pdf"]
+    assert fused[0]["chunk"]["source_id"] == world.documents["crazy_ones.pdf"]
     assert fused[0]["score"] <= 3 / 11 + 1e-9
 
 
 def test_filters_on_attributes_and_fields(world: World) -> None:
-    duck = world.documents["docling_wiki_duck.html"]
+    duck = world.documents["ducks.html"]
     for where in (
         {"type": "equal", "field": "topic", "value": "birds"},
         {"type": "in", "field": "tags", "values": ["wiki"]},
         {"type": "range", "field": "year", "gte": 2019, "lt": 2021},
-        {"type": "equal", "field": "name", "value": "docling_wiki_duck.html"},
+        {"type": "equal", "field": "name", "value": "ducks.html"},
         {"type": "in", "field": "document_id", "values": [duck]},
     ):
         hits = world.hits({"query": "history of the typewriter", "top_k": 5, "filter": where})
@@ -204,7 +202,7 @@ def test_deleted_documents_vanish_from_results_at_once(world: World) -> None:
 
 
 def test_reprocess_replaces_chunks(world: World) -> None:
-    doc = world.documents["pypdf_crazyones.pdf"]
+    doc = world.documents["crazy_ones.pdf"]
     query = {"retriever": {"type": "keyword", "query": "misfits rebels troublemakers"}}
     before = {h["chunk"]["id"] for h in world.hits(query)}
     world.sdk.beta.libraries.documents.reprocess(library_id=world.library_id, document_id=doc)

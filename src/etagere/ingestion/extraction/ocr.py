@@ -1,5 +1,9 @@
 """OCR with Tesseract (Debian ``tesseract-ocr``) through pytesseract, and image documents.
 
+Languages (``ETAGERE_OCR_LANGUAGES``): ``eng`` by default, a list such as ``fra+eng`` or
+``deu+eng``, or ``auto`` for every installed pack. Each extra language costs time (about
++40% per language per page), which is why ``auto`` is not the default.
+
 Tesseract is an optional system dependency: when it is missing, scans and images yield empty
 text plus a warning (the caller reports ``missing_content``), never a crash. Tesseract's
 OpenMP threads are pinned to one (``OMP_THREAD_LIMIT=1``): on a small shared machine the
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from pathlib import Path
 
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -25,6 +30,10 @@ from .result import Extraction, assemble
 Image.MAX_IMAGE_PIXELS = 90_000_000
 # Tesseract gains nothing above ~300 dpi on a letter page; bigger images are scaled down.
 _MAX_OCR_PIXELS = 12_000_000
+
+
+# Packs that are not languages: orientation detection and maths.
+_NOT_LANGUAGES = frozenset({"osd", "equ"})
 
 
 class OcrUnavailable(Exception):
@@ -43,15 +52,55 @@ def tesseract_available() -> bool:
     return True
 
 
+@functools.cache
+def installed_languages() -> frozenset[str]:
+    """Tesseract language packs installed here (``tesseract --list-langs``), scripts aside."""
+    if not tesseract_available():
+        return frozenset()
+    import pytesseract
+
+    try:
+        found = pytesseract.get_languages(config="")
+    except (pytesseract.TesseractError, OSError):
+        return frozenset()
+    return frozenset(name for name in found if name not in _NOT_LANGUAGES)
+
+
+def resolve_languages(setting: str) -> tuple[str, list[str]]:
+    """The ``-l`` argument for Tesseract from ``ETAGERE_OCR_LANGUAGES``, and what was dropped.
+
+    Tesseract leans on the first language: an English-first list reads "château" as
+    "chateau", while a French model reads English fine. So ``auto`` (every installed pack)
+    puts English last, and the README advises ``fra+eng`` over ``eng+fra``. An explicit list
+    (``fra+eng``, ``deu,eng``) keeps its order and drops packs that are not installed, so a
+    missing pack costs its language, not every scan. Raises ``OcrUnavailable`` when no
+    requested language is installed.
+    """
+    installed = installed_languages()
+    if setting.strip().lower() == "auto":
+        requested = sorted(installed, key=lambda name: (name == "eng", name))
+    else:
+        requested = [name.strip() for name in re.split(r"[+,\s]+", setting) if name.strip()]
+    usable = [name for name in requested if name in installed]
+    missing = [name for name in requested if name not in installed]
+    if not usable:
+        raise OcrUnavailable(
+            f"OCR languages {setting!r} are not installed (installed: "
+            f"{', '.join(sorted(installed)) or 'none'})"
+        )
+    return "+".join(usable), missing
+
+
 def ocr_image(image: Image.Image, languages: str) -> str:
     """Recognise the text of one image; raise ``OcrUnavailable`` when OCR cannot run."""
     if not tesseract_available():
         raise OcrUnavailable("OCR is not available (Tesseract is not installed)")
     import pytesseract
 
+    lang, _ = resolve_languages(languages)
     os.environ["OMP_THREAD_LIMIT"] = "1"
     try:
-        text = pytesseract.image_to_string(_prepare(image), lang=languages)
+        text = pytesseract.image_to_string(_prepare(image), lang=lang)
     except pytesseract.TesseractError as exc:
         raise OcrUnavailable(f"OCR failed: {exc.message.strip() or exc.status}") from exc
     return normalize(text)
@@ -90,7 +139,19 @@ def _ocr_frames(frames: list[Image.Image], mime_type: str, limits: ExtractionLim
             texts.append(ocr_image(frame, limits.ocr_languages))
     except OcrUnavailable as exc:
         return assemble([""] * len(frames), mime_type, warnings=[str(exc)])
-    return assemble(texts, mime_type, ocr_used=True)
+    return assemble(texts, mime_type, ocr_used=True, warnings=language_warnings(limits))
+
+
+def language_warnings(limits: ExtractionLimits) -> list[str]:
+    """A warning naming the requested OCR languages that are not installed, if any."""
+    try:
+        _, missing = resolve_languages(limits.ocr_languages)
+    except OcrUnavailable:
+        return []
+    if not missing:
+        return []
+    packs = " ".join(f"tesseract-ocr-{name}" for name in missing)
+    return [f"OCR languages not installed, skipped: {', '.join(missing)} (install {packs})"]
 
 
 def _prepare(image: Image.Image) -> Image.Image:

@@ -5,8 +5,14 @@ Anyone who can download the file can read them, so hiding them from search prote
 and they often hold the decisions people later search for. They are kept apart from the body
 so that summaries and headings of the document itself stay clean.
 
-Images are dropped (never base64); headers and footers are skipped because they repeat on
-every page and add noise to every chunk.
+Policy on page headers and footers: each distinct one is kept once per document (not once
+per page), marked "Page header:" at the top and "Page footer:" at the end, so a title or a
+reference that only lives there is searchable without repeating in every chunk.
+
+Tables inside table cells are flattened into their cell ("a, b; c, d": cells by commas, rows
+by semicolons), since a Markdown table cell cannot hold a table; merged cells repeat their
+text in every grid slot they cover, which keeps rows aligned. Images are dropped (never
+base64).
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import docx
 from docx.document import Document as DocxDocument
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
-from docx.table import Table
+from docx.section import _Footer, _Header
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -42,6 +49,7 @@ def extract_docx(path: Path, limits: ExtractionLimits) -> Extraction:
     try:
         document = docx.Document(str(path))
         body = blocks(tighten_lists(_body_blocks(document)))
+        headers, footers = _page_margins(document)
         comments = _comments(document)
     except (
         PackageNotFoundError,
@@ -53,7 +61,7 @@ def extract_docx(path: Path, limits: ExtractionLimits) -> Extraction:
         raise CorruptDocument(
             f"The Word document is damaged and could not be read ({exc})"
         ) from exc
-    return assemble([blocks([body, comments])], mime.DOCX)
+    return assemble([blocks([headers, body, footers, comments])], mime.DOCX)
 
 
 def _body_blocks(document: DocxDocument) -> Iterator[str]:
@@ -136,7 +144,51 @@ def _numbering_formats(document: DocxDocument) -> dict[tuple[str, str], str]:
 
 def _table(item: Table) -> str:
     # python-docx repeats a merged cell in every grid slot it covers, which keeps rows aligned.
-    return table([cell.text for cell in row.cells] for row in item.rows)
+    return table([_cell_text(cell) for cell in row.cells] for row in item.rows)
+
+
+def _cell_text(cell: _Cell | _Header | _Footer) -> str:
+    """Paragraphs and nested tables on one line (``cell.text`` skips nested tables)."""
+    parts = [
+        _flat_table(item) if isinstance(item, Table) else item.text
+        for item in cell.iter_inner_content()
+    ]
+    return " ".join(" ".join(part.split()) for part in parts if part.strip())
+
+
+def _flat_table(item: Table) -> str:
+    rows = []
+    for row in item.rows:
+        cells = [_cell_text(cell) for cell in row.cells]
+        unique = [text for i, text in enumerate(cells) if text and (i == 0 or text != cells[i - 1])]
+        if unique:
+            rows.append(", ".join(unique))
+    return "; ".join(rows)
+
+
+def _page_margins(document: DocxDocument) -> tuple[str, str]:
+    """Each distinct page header and footer of every section, once, marked as such."""
+    headers: dict[str, None] = {}
+    footers: dict[str, None] = {}
+    for section in document.sections:
+        for kind, found in (
+            ("header", headers),
+            ("first_page_header", headers),
+            ("even_page_header", headers),
+            ("footer", footers),
+            ("first_page_footer", footers),
+            ("even_page_footer", footers),
+        ):
+            part: _Header | _Footer = getattr(section, kind)
+            if part.is_linked_to_previous:  # no definition of its own: nothing new to read
+                continue
+            text = _cell_text(part)
+            if text:
+                found[text] = None
+    return (
+        "\n".join(f"Page header: {text}" for text in headers),
+        "\n".join(f"Page footer: {text}" for text in footers),
+    )
 
 
 def _comments(document: DocxDocument) -> str:

@@ -1,4 +1,8 @@
-"""PDF text with pypdfium2, page by page, with OCR for pages that have no text layer.
+"""PDF text with pypdfium2, page by page, with OCR for pages that have no usable text layer.
+
+Policy on garbage text layers: a page that draws an image (a scan) and whose text layer does
+not look like language (``plausibility``) is read again by OCR, and the OCR text replaces the
+layer when it scores clearly better. Born-digital pages (no image) are never re-read.
 
 Policy on invisible text (render mode 3): it is kept. It is exactly how OCR layers of scanned
 PDFs work (the Vicksburg sample), and dropping it would make such files unsearchable; hidden
@@ -22,7 +26,8 @@ from . import mime
 from .errors import CorruptDocument, EncryptedDocument, ExtractionTooLarge
 from .limits import ExtractionLimits
 from .markdown import normalize
-from .ocr import OcrUnavailable, ocr_image
+from .ocr import OcrUnavailable, language_warnings, ocr_image
+from .plausibility import BETTER_BY, SUSPECT_BELOW, plausibility
 from .result import Extraction, assemble
 
 # Below this many non-space characters a page counts as having no text layer.
@@ -31,6 +36,12 @@ _OCR_DPI = 250
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _ALEFS = frozenset("\u0627\u0623\u0625\u0622")  # alef, with hamza above/below, with madda
 _LAM = "\u0644"
+# Arabic combining marks (harakat, tanwin, shadda, superscript alef) at a word start, then a
+# letter: (what precedes the word, the marks, the letter).
+_LEADING_MARKS = re.compile(
+    r"(^|[^\u0600-\u06ff\u0750-\u077f])([\u064b-\u065f\u0670]+)([\u0620-\u064a\u0671-\u06d3])",
+    re.MULTILINE,
+)
 
 
 def extract_pdf(path: Path, limits: ExtractionLimits) -> Extraction:
@@ -53,6 +64,8 @@ def extract_pdf(path: Path, limits: ExtractionLimits) -> Extraction:
         raise CorruptDocument(f"The PDF is damaged and could not be read ({exc})") from exc
     finally:
         document.close()
+    if ocr_pages:
+        warnings.extend(language_warnings(limits))
     return assemble(pages, mime.PDF, ocr_used=ocr_pages > 0, warnings=_dedupe(warnings))
 
 
@@ -76,16 +89,22 @@ def _page_text(
     page = document[index]
     try:
         text = _text_layer(page)
-        if len("".join(text.split())) >= _MIN_TEXT_CHARS or not _has_graphics(page):
+        has_layer = len("".join(text.split())) >= _MIN_TEXT_CHARS
+        suspect = has_layer and plausibility(text) < SUSPECT_BELOW
+        if (has_layer and not suspect) or not _has_graphics(page):
             return text, False
+        problem = "have an implausible text layer" if suspect else "have no text layer"
         if not limits.ocr:
-            warnings.append("Some pages have no text layer and OCR is disabled")
+            warnings.append(f"Some pages {problem} and OCR is disabled")
             return text, False
         try:
             ocr_text = ocr_image(_render(page), limits.ocr_languages)
         except OcrUnavailable as exc:
-            warnings.append(f"Some pages have no text layer: {exc}")
+            warnings.append(f"Some pages {problem}: {exc}")
             return text, False
+        if suspect:  # a garbage layer over a scan: OCR wins only when it reads clearly better
+            better = plausibility(ocr_text) >= plausibility(text) + BETTER_BY
+            return (ocr_text, True) if better else (text, False)
         return (ocr_text, True) if len(ocr_text) > len(text) else (text, False)
     finally:
         page.close()
@@ -96,7 +115,7 @@ def _text_layer(page: pdfium.PdfPage) -> str:
     try:
         text = textpage.get_text_range()
         if _ARABIC.search(text):
-            text = _fix_lam_alef(textpage)
+            text = _reattach_marks(_fix_lam_alef(textpage))
     finally:
         textpage.close()
     # PDFium marks a hyphen it removed while joining a broken word with U+0002.
@@ -122,6 +141,17 @@ def _fix_lam_alef(textpage: pdfium.PdfTextPage) -> str:
             index += 1
         index += 1
     return "".join(chars)
+
+
+def _reattach_marks(text: str) -> str:
+    """Put Arabic vowel marks that PDFium emitted before their letter back after it.
+
+    A writer that places each glyph on its own, right to left, puts a zero-width mark (fatha,
+    kasra...) at or left of its letter's box, so PDFium reads it first: "حَبيبي" comes out
+    with a stray leading mark ("َحبيبي") and matches no query. A word cannot start with a
+    combining mark, so a mark run at a word start belongs after the letter that follows.
+    """
+    return _LEADING_MARKS.sub(r"\1\3\2", text)
 
 
 def _has_graphics(page: pdfium.PdfPage) -> bool:
