@@ -19,7 +19,7 @@ FLOORS: dict[str, int] = {
     "__main__": 100,
     "cli": 90,
     "http": 80,
-    "console": 80,
+    "console": 85,
     "agents": 70,
     "runtime": 60,
     "conversations": 58,

@@ -13,6 +13,7 @@ import uvicorn
 from prometheus_client import start_http_server
 
 from etagere.cli.options import build_settings, emit, store_options
+from etagere.console import with_console
 from etagere.domain.identity import Bootstrap
 from etagere.http.app import create_app
 from etagere.logs import configure_logging
@@ -57,7 +58,7 @@ def serve(as_json: bool, **flags: Any) -> None:
     )
     try:
         uvicorn.run(
-            create_app(runtime.services),
+            with_console(create_app(runtime.services), runtime.services),
             host=settings.host,
             port=settings.port,
             log_config=None,

@@ -8,11 +8,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 import etagere
 from etagere.agents.http import MCP_PATH, McpEndpoint
-from etagere.console import create_console
 from etagere.http.errors import install_error_handlers
 from etagere.http.metrics import install_metrics
 from etagere.http.routes import (
@@ -59,9 +58,6 @@ def create_app(services: Services) -> FastAPI:
     app.middleware("http")(_log_requests)
     if services.settings.metrics:
         install_metrics(app, services.metrics)  # last: outermost, it times the logging too
-    # The web console answers every other path: mounted after every API route (``/metrics``
-    # included), so that no API path can ever reach it.
-    app.router.routes.append(Mount("/", app=create_console(services)))
     return app
 
 
