@@ -1,4 +1,5 @@
-"""The ``etagere`` command: ``serve``, ``worker``, ``admin``, ``mcp``, ``backup``, ``restore``."""
+"""The ``etagere`` command: ``serve``, ``worker``, ``admin``, ``mcp``, ``backup``, ``restore``,
+``import`` and ``export``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import click
 import etagere
 from etagere.cli.admin import admin
 from etagere.cli.backup import backup, restore
+from etagere.cli.exporting import export
+from etagere.cli.importing import import_
 from etagere.cli.mcp import mcp
 from etagere.cli.serve import serve, worker
 
@@ -23,6 +26,8 @@ cli.add_command(admin)
 cli.add_command(mcp)
 cli.add_command(backup)
 cli.add_command(restore)
+cli.add_command(import_)
+cli.add_command(export)
 
 
 def main() -> None:
