@@ -51,7 +51,7 @@ def build_tree(root: Path, files: int = 200, *, big_file_mb: float = 1.5) -> Tre
         tree.sidecar_attributes[f"note-{loose:03d}.txt"] = {"source": "zip", "rank": 1}
     tree.accepted = files
     # A copy of an earlier file: the same bytes are one document.
-    (root / "team-0" / "copy-of-doc-000.txt").write_bytes((root / _first_txt(root)).read_bytes())
+    (root / "team-2" / "copy-of-doc-000.txt").write_bytes((root / _first_txt(root)).read_bytes())
     tree.duplicates.append("copy-of-doc-000.txt")
     # Refused at upload: unknown binary types (415), one file over the server's limit (413).
     refused = root / "refused"

@@ -165,13 +165,7 @@ class Importer:
                 held = self._held.get(result.sha256)
                 first = self._claimed.setdefault(result.sha256, source.label)
             if held is not None or first != source.label:
-                result.outcome = "exists"
-                result.reason = None if held is not None else f"same content as {first}"
-                if held is not None:
-                    result.document_id = held["id"]
-                    if wanted and not self.options.dry_run and held.get("attributes") != wanted:
-                        self._set_attributes(held["id"], wanted)
-                self._count(source.size)
+                self._skip(result, held, first, wanted)
                 return result
             if self.options.dry_run or self._stopping.is_set():
                 result.outcome = "would_upload" if self.options.dry_run else "not_sent"
@@ -187,6 +181,26 @@ class Importer:
         except OSError as exc:
             result.outcome, result.reason = "failed", f"cannot read the file: {exc}"
         return result
+
+    def _skip(
+        self,
+        result: FileResult,
+        held: dict[str, Any] | None,
+        first: str,
+        wanted: dict[str, attrs.AttributeValue],
+    ) -> None:
+        """A file whose bytes the library holds, or that an earlier file of this run sends."""
+        result.outcome = "exists"
+        self._count(result.source.size)
+        if held is None:
+            result.reason = f"same content as {first}"
+            return
+        result.document_id = held["id"]
+        result.reason = f"the library holds it as {held['name']!r}"
+        # Attributes come from the first file with these bytes, not from its copies.
+        first_copy = first == result.source.label
+        if wanted and first_copy and not self.options.dry_run and held.get("attributes") != wanted:
+            self._set_attributes(held["id"], wanted)
 
     def _upload(self, result: FileResult, wanted: dict[str, attrs.AttributeValue]) -> None:
         assert self.library is not None
@@ -209,6 +223,8 @@ class Importer:
         finally:
             self._count(result.source.size - counted[0])  # the bar ends full, sent or refused
         result.outcome = "uploaded" if uploaded.created else "exists"
+        if not uploaded.created:
+            result.reason = f"the library holds it as {uploaded.document['name']!r}"
         result.document_id = uploaded.document["id"]
         if wanted and uploaded.document.get("attributes") != wanted:
             self._set_attributes(result.document_id, wanted)
