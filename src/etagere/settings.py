@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     server_url: str | None = Field(
         default=None,
         description=(
-            "URL of a running etagere for `import`, `export` and `mcp --server-url` "
+            "URL of a running etagere for `import` and `export` "
             "(default: `http://HOST:PORT` of the local server)."
         ),
     )
