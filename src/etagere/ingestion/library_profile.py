@@ -74,7 +74,11 @@ def describe_library(gists: Sequence[DocumentGist]) -> tuple[str | None, str | N
 def _terms(gist: DocumentGist) -> Counter[str]:
     stem = gist.name.rsplit(".", 1)[0].replace("_", " ").replace("-", " ")
     words = _WORD.findall(f"{stem} {gist.summary or ''}".lower())
-    return Counter(w for w in words if len(w) > 2 and w not in _STOP and w not in _FILE_NOISE)
+    bag = Counter(w for w in words if len(w) > 2 and w not in _STOP and w not in _FILE_NOISE)
+    # "herons" counts as "heron" when both occur (a plural fold, not a stemmer).
+    for word in [w for w in bag if w.endswith("s") and w[:-1] in bag]:
+        bag[word[:-1]] += bag.pop(word)
+    return bag
 
 
 def _ranked_terms(bags: Sequence[Counter[str]]) -> list[str]:
