@@ -12,6 +12,7 @@ from etagere.cli.exporting import export
 from etagere.cli.importing import import_
 from etagere.cli.mcp import mcp
 from etagere.cli.serve import serve, worker
+from etagere.core.extras import MissingExtra
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,4 +32,8 @@ cli.add_command(export)
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except MissingExtra as exc:
+        click.echo(f"etagere: {exc}", err=True)
+        raise SystemExit(2) from None

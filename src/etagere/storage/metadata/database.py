@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from etagere.core.extras import require_extra
 from etagere.storage.metadata.migrate import upgrade_to_head
 
 # How long a SQLite writer waits for another writer before failing with "database is locked".
@@ -70,6 +71,8 @@ class Database:
 def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _create_sqlite_engine(url)
+    if url.startswith("postgresql+psycopg"):
+        require_extra("psycopg", "postgres", "A PostgreSQL database URL")
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
