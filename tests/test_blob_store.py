@@ -19,10 +19,9 @@ from etagere.storage.blobs import (
     BlobStore,
     BlobStoreUnavailable,
     LocalBlobStore,
-    S3BlobStore,
     StoredBlob,
 )
-from etagere.storage.blobs.s3 import MIN_PART_SIZE
+from etagere.storage.blobs.s3 import MIN_PART_SIZE, S3BlobStore
 from etagere.storage.blobs.store import HEAD_BYTES
 from tests.support.seaweedfs import S3Endpoint
 

@@ -20,8 +20,8 @@ from botocore.config import Config
 from etagere.core.errors import PayloadTooLarge
 from etagere.runtime import build_blob_store
 from etagere.settings import Settings
-from etagere.storage.blobs import BlobNotFound, BlobStoreUnavailable, LocalBlobStore, S3BlobStore
-from etagere.storage.blobs.s3 import MIN_PART_SIZE
+from etagere.storage.blobs import BlobNotFound, BlobStoreUnavailable, LocalBlobStore
+from etagere.storage.blobs.s3 import MIN_PART_SIZE, S3BlobStore
 from tests.conftest import ServerFactory, client_for
 from tests.support.documents import upload, wait_settled
 from tests.support.seaweedfs import S3Endpoint

@@ -19,6 +19,7 @@ from etagere.conversations.loop import Limits, TurnRunner
 from etagere.conversations.service import ConversationService
 from etagere.conversations.upstream import build_upstream
 from etagere.core.errors import StoreUnavailable
+from etagere.core.extras import require_extra
 from etagere.domain.documents import DocumentService
 from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
@@ -36,7 +37,7 @@ from etagere.search.index.backend import SearchBackend
 from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.postgres import PostgresSearchBackend
 from etagere.settings import Settings
-from etagere.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, s3_client
+from etagere.storage.blobs import BlobStore, LocalBlobStore
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.secrets import get_or_create_secret
 
@@ -181,6 +182,7 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "mistral":
         if key is None:
             raise ValueError("ETAGERE_EMBEDDING_API_KEY is required with ETAGERE_EMBEDDER=mistral")
+        require_extra("mistralai", "mistral", "ETAGERE_EMBEDDER=mistral")
         return create_embedder(
             "mistral",
             api_key=key,
@@ -229,6 +231,9 @@ def build_blob_store(settings: Settings) -> BlobStore:
     if settings.blob_store == "s3":
         if not settings.s3_bucket:
             raise ValueError("ETAGERE_S3_BUCKET is required with ETAGERE_BLOB_STORE=s3")
+        require_extra("boto3", "s3", "ETAGERE_BLOB_STORE=s3")
+        from etagere.storage.blobs.s3 import S3BlobStore, s3_client
+
         secret = settings.s3_secret_access_key
         client = s3_client(
             endpoint_url=settings.s3_endpoint_url,

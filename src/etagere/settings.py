@@ -58,7 +58,17 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535, description="Port `serve` listens on.")
     api_key: SecretStr | None = Field(
         default=None,
-        description="Seeds the API key created on first start (otherwise a random one is made).",
+        description=(
+            "Seeds the API key created on first start (otherwise a random one is made); "
+            "`import`, `export` and `mcp --server-url` send it to the server."
+        ),
+    )
+    server_url: str | None = Field(
+        default=None,
+        description=(
+            "URL of a running etagere for `import` and `export` "
+            "(default: `http://HOST:PORT` of the local server)."
+        ),
     )
     log_level: LogLevel = Field(default="info", description="Minimum level of log lines.")
     metrics: bool = Field(

@@ -49,7 +49,7 @@ from boto3.session import Session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from etagere.storage.blobs import s3_client
+from etagere.storage.blobs.s3 import s3_client
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

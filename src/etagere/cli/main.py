@@ -1,4 +1,5 @@
-"""The ``etagere`` command: ``serve``, ``worker``, ``admin``, ``mcp``, ``backup``, ``restore``."""
+"""The ``etagere`` command: ``serve``, ``worker``, ``admin``, ``mcp``, ``backup``, ``restore``,
+``import`` and ``export``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import click
 import etagere
 from etagere.cli.admin import admin
 from etagere.cli.backup import backup, restore
+from etagere.cli.exporting import export
+from etagere.cli.importing import import_
 from etagere.cli.mcp import mcp
 from etagere.cli.serve import serve, worker
+from etagere.core.extras import MissingExtra
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,7 +27,13 @@ cli.add_command(admin)
 cli.add_command(mcp)
 cli.add_command(backup)
 cli.add_command(restore)
+cli.add_command(import_)
+cli.add_command(export)
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except MissingExtra as exc:
+        click.echo(f"etagere: {exc}", err=True)
+        raise SystemExit(2) from None

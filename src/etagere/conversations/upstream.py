@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from etagere.core.extras import require_extra
 from etagere.settings import Settings
 
 Message = dict[str, Any]
@@ -118,6 +119,7 @@ def build_upstream(settings: Settings) -> Upstream | None:
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     chat: ChatModel
     if provider == "mistral":
+        require_extra("mistralai", "mistral", "ETAGERE_LLM_PROVIDER=mistral")
         from etagere.conversations.mistral_chat import MistralChat
 
         if key is None:

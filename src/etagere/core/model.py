@@ -81,6 +81,9 @@ class Library:
     total_size: int
     created_at: datetime
     updated_at: datetime
+    # Derived from the documents as they come and go; ``name``/``description`` stay the user's.
+    generated_name: str | None = None
+    generated_description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from etagere.core.model import (
 from etagere.domain.access import require_library
 from etagere.domain.signing import Served, UrlSigner
 from etagere.ingestion.extraction import ExtractionError, UnsupportedType, detect_type
+from etagere.ingestion.library_profile import refresh_library_profile
 from etagere.search.index.backend import SearchBackend
 from etagere.storage.blobs import BlobStore, StoredBlob
 from etagere.storage.metadata import Database
@@ -152,6 +153,7 @@ class DocumentService:
             document = _found(store.get_document(conn, document_id, library_id), document_id)
             store.delete_document(conn, document)
             self.search.forget_document(conn, library_id, document_id)
+            refresh_library_profile(conn, library_id)
         self.blobs.delete(document.blob_key)
 
     def text(
@@ -229,6 +231,8 @@ class DocumentService:
                 gone = [d for d in batch if store.delete_document(conn, d)]
                 for document in gone:
                     self.search.forget_document(conn, document.library_id, document.id)
+                for library_id in {d.library_id for d in gone}:
+                    refresh_library_profile(conn, library_id)
             for document in gone:
                 self.blobs.delete(document.blob_key)
             removed += len(gone)

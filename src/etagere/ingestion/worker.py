@@ -34,6 +34,7 @@ from etagere.ingestion.indexing import (
     chunk_text,
     embed_chunks,
 )
+from etagere.ingestion.library_profile import refresh_library_profile
 from etagere.ingestion.pipeline import Outcome, process_file
 from etagere.observability import Metrics, TimedEmbedder
 from etagere.search.embedding import Embedder
@@ -229,6 +230,7 @@ class Worker:
             if outcome.mime_type:
                 values["mime_type"] = outcome.mime_type
             document_store.update_document(conn, job.document_id, values)
+            refresh_library_profile(conn, document.library_id)
             job_store.finish(conn, job, self.name, now, failed=False)
         return True
 

@@ -51,6 +51,8 @@ class LibraryOut(BaseModel):
             nb_documents=lib.nb_documents,
             chunk_size=lib.chunk_size,
             description=lib.description,
+            generated_name=lib.generated_name,
+            generated_description=lib.generated_description,
             explicit_user_members_count=sharing.user_grants,
             explicit_workspace_members_count=sharing.workspace_grants,
             org_sharing_role=role_name(sharing.org_role) if sharing.org_role is not None else None,

@@ -13,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from etagere.core.errors import Duplicate, StoreUnavailable
+from etagere.core.extras import require_extra
 from etagere.storage.metadata.migrate import upgrade_to_head
 
 # How long a SQLite writer waits for another writer before failing with "database is locked".
@@ -92,6 +93,8 @@ def _reason(exc: sa_exc.SQLAlchemyError) -> str:
 def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _create_sqlite_engine(url)
+    if url.startswith("postgresql+psycopg"):
+        require_extra("psycopg", "postgres", "A PostgreSQL database URL")
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 

@@ -82,6 +82,9 @@ libraries = sa.Table(
     sa.Column("total_size", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Written by etagere from the documents (never by users): see ingestion.library_profile.
+    sa.Column("generated_name", sa.String(500), nullable=True),
+    sa.Column("generated_description", sa.Text, nullable=True),
     sa.Index("ix_libraries_owner", "owner_type", "owner_id"),
     sa.Index("ix_libraries_listing", "org_id", "created_at", "id"),
 )
