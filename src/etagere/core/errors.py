@@ -64,3 +64,13 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, location: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.location = location
+
+
+class Unavailable(DomainError):
+    """The service cannot answer yet (indexes loading); the caller should retry later."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -17,6 +17,7 @@ from etagere.core.errors import (
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
+    Unavailable,
     UnsupportedMediaType,
 )
 
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     InvalidInput: 422,
+    Unavailable: 503,
 }
 
 
@@ -47,6 +49,8 @@ def error_response(error: DomainError) -> JSONResponse:
     if status == 413:
         # Stop reading the oversized body: the connection ends with this response.
         headers["Connection"] = "close"
+    if isinstance(error, Unavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, InvalidInput):
         body: dict[str, object] = {
             "detail": [{"loc": list(error.location), "msg": error.message, "type": error.code}]
