@@ -84,6 +84,7 @@ class EmbeddedSearchBackend:
         self._loading = threading.Lock()
         self._sync_lock = threading.Lock()
         self._writer_lock: int | None = None
+        self._maintained = False  # an API process's background thread opens the indexes
 
     # -- SearchBackend ---------------------------------------------------------------------
 
@@ -142,6 +143,7 @@ class EmbeddedSearchBackend:
 
     def maintain(self, stop: threading.Event) -> None:
         """Warm up, then keep writing new generations while this process holds the writer lock."""
+        self._maintained = True
         self.warm()
         if self.directory is None:
             return
@@ -160,7 +162,7 @@ class EmbeddedSearchBackend:
     def sync(self) -> None:
         """Bring this process's indexes up to the database's latest committed state."""
         if not self._ready.is_set():
-            if self.directory is None:
+            if not self._maintained:  # a tool or a test: nobody else will open them
                 self.warm()
             elif not self._ready.wait(READY_WAIT_SECONDS):
                 raise SearchUnavailable(
