@@ -64,6 +64,7 @@ class LayeredIndex:
                 k,
                 conjunction=conjunction,
                 excluded=self.replaced,
+                present=self.base.vectors,
             )
         return _best(found, k)
 

@@ -60,7 +60,8 @@ def text_schema() -> tantivy.Schema:
     """Chunk text (analysed), its key, and its library and document as filterable raw terms."""
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("text", stored=False, tokenizer_name=ANALYZER)
-    builder.add_unsigned_field("seq", stored=True, indexed=True)
+    # A fast field: hits' keys are read from its column, not from the compressed doc store.
+    builder.add_unsigned_field("seq", stored=False, indexed=True, fast=True)
     builder.add_text_field("library", stored=False, tokenizer_name="raw")
     builder.add_text_field("document", stored=False, tokenizer_name="raw")
     return builder.build()
@@ -101,8 +102,15 @@ def keyword_search(
     *,
     conjunction: bool = False,
     excluded: Iterable[UUID] = (),
+    present: Iterable[UUID] | None = None,
 ) -> list[Scored]:
-    """BM25 top ``k`` of ``terms`` within ``scope``, leaving out the ``excluded`` documents."""
+    """BM25 top ``k`` of ``terms`` within ``scope``, leaving out the ``excluded`` documents.
+
+    ``present``: the libraries the index holds, if known. When the scope covers them all, the
+    query is a bare disjunction of terms, which tantivy answers with block-max WAND (skipping
+    blocks that cannot reach the top k) instead of scoring every match of an intersection
+    with a library filter.
+    """
     if not terms or not scope.library_ids or k <= 0:
         return []
     schema = text.schema
@@ -110,10 +118,9 @@ def keyword_search(
     words = tantivy.Query.boolean_query(
         [(occur, tantivy.Query.term_query(schema, "text", t)) for t in terms]
     )
-    clauses = [
-        (tantivy.Occur.Must, words),
-        (tantivy.Occur.Must, _restrict(schema, "library", scope.library_ids)),
-    ]
+    clauses = [(tantivy.Occur.Must, words)]
+    if present is None or not set(present) <= set(scope.library_ids):
+        clauses.append((tantivy.Occur.Must, _restrict(schema, "library", scope.library_ids)))
     if scope.document_ids is not None:
         if not scope.document_ids:
             return []
@@ -122,10 +129,14 @@ def keyword_search(
     if left_out:
         match = tantivy.Query.term_set_query(schema, "document", left_out)
         clauses.append((tantivy.Occur.MustNot, match))
+    query = words if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
     searcher = text.searcher()
-    result = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False)
+    hits = searcher.search(query, limit=k, count=False).hits
+    keys = searcher.fast_field_values("seq", [address for _, address in hits])
     return [
-        Scored(int(searcher.doc(address)["seq"][0]), float(score)) for score, address in result.hits
+        Scored(int(key), float(score))
+        for (score, _), key in zip(hits, keys, strict=True)
+        if key is not None  # every segment has the column: the schema never lacked it
     ]
 
 
@@ -176,7 +187,11 @@ class MemoryIndex:
         self, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:
         """BM25 over the analysed query terms (OR, or AND when ``conjunction``)."""
-        return keyword_search(self._text, scope, self.terms(query), k, conjunction=conjunction)
+        with self._lock:
+            present = list(self._vectors)
+        return keyword_search(
+            self._text, scope, self.terms(query), k, conjunction=conjunction, present=present
+        )
 
     def terms(self, query: str) -> list[str]:
         """The query's distinct analysed terms, as the index stores them."""
