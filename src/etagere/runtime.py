@@ -132,7 +132,12 @@ class Runtime:
         (API processes, embedded mode)."""
         backend = self.services.search_backend
         if isinstance(backend, EmbeddedSearchBackend):
-            self._spawn("search-indexes", backend.maintain)
+            # Not joined at stop: a generation build may take minutes, and one cut short by
+            # the exit is never used (see etagere.search.index.snapshot).
+            thread = threading.Thread(
+                target=backend.maintain, args=(self.stop_event,), name="search", daemon=True
+            )
+            thread.start()
 
     def stop(self) -> None:
         """Ask every loop to stop and wait for current jobs to finish."""
