@@ -35,6 +35,8 @@ from search_data import (
     clustered_vectors,
     exact_top,
     passage_vectors,
+    random_queries,
+    random_unit,
     recall_at,
     scifact_passages,
     scifact_queries,
@@ -237,6 +239,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="untimed queries per system")
     parser.add_argument("--peers", default="lancedb,chroma", help="peers to run ('' for none)")
     parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="random unit vectors instead of MiniLM embeddings (no embedding CPU; for a busy "
+        "machine: recall and vector latency are not comparable with a default run)",
+    )
+    parser.add_argument(
         "--sweep", action="store_true", help="only the HNSW parameter sweep (search_tuning)"
     )
     args = parser.parse_args()
@@ -264,17 +272,22 @@ def main() -> None:
         else:
             print(f"- {cls.name}: not installed, skipped (pip install {module})")
 
-    embedder = LocalOnnxEmbedder()
     passages = scifact_passages()
-    centres = passage_vectors(embedder, passages)
-    queries = scifact_queries(embedder, args.queries)
-    embed_row = Row(
-        "query embedding (MiniLM int8)", Timings(queries.embed_ms, queries.embed_cpu_ms, [])
-    )
+    if args.random_vectors:
+        centres, queries = random_unit(len(passages)), random_queries(args.queries)
+        embed_row = None
+    else:
+        embedder = LocalOnnxEmbedder()
+        centres = passage_vectors(embedder, passages)
+        queries = scifact_queries(embedder, args.queries)
+        embed_row = Row(
+            "query embedding (MiniLM int8)", Timings(queries.embed_ms, queries.embed_cpu_ms, [])
+        )
+    kind = "random unit vectors" if args.random_vectors else "their real MiniLM embeddings"
     print(
         f"data: {len(passages):,} SciFact passages (<= 1,000 chars) recycled with an id token; "
-        f"vectors = their real MiniLM embeddings + Gaussian noise (norm {NOISE}), normalised; "
-        "query vectors = real MiniLM embeddings of the claims",
+        f"vectors = {kind} + Gaussian noise (norm {NOISE}), normalised; query vectors = "
+        + ("random" if args.random_vectors else "real MiniLM embeddings of the claims"),
         flush=True,
     )
 
@@ -285,7 +298,8 @@ def main() -> None:
             sweep(corpus.vectors, queries.vectors, truth)
             continue
         rows = measure_etagere(corpus, queries, truth, args.warmup)
-        rows.append(embed_row)
+        if embed_row is not None:
+            rows.append(embed_row)
         for peer in available:
             try:
                 rows += MEASURE[peer](corpus, queries, truth, args.warmup)
