@@ -71,6 +71,9 @@ def open_text_index(path: str | None) -> tantivy.Index:
     """The tantivy index in ``path`` (created if missing), or in memory; analyzer registered."""
     index = tantivy.Index(text_schema(), path=path, reuse=True)
     index.register_tokenizer(ANALYZER, analyzer())
+    if path is not None:
+        # A generation never changes once written: no watcher thread polling its meta.json.
+        index.config_reader(reload_policy="Manual")
     return index
 
 
