@@ -150,10 +150,9 @@ def test_bm25_without_a_library_filter_ranks_as_with_one() -> None:
     index = MemoryIndex()
     libraries = [uuid.uuid4(), uuid.uuid4()]
     words = ["duck", "goose", "swan", "heron", "crane", "stork"]
-    seq = 0
     for n in range(60):
         text = " ".join(words[(n * 7 + i) % len(words)] for i in range(1 + n % 5))
-        seq += 1
+        seq = n + 1
         index.replace_document(
             libraries[n % 2], uuid.uuid4(), [IndexedChunk(seq, text, unit(RNG.normal(size=DIM)))]
         )
