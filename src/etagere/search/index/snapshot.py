@@ -219,7 +219,7 @@ def write_generation(
     path = root / f"gen-{watermark.position:012d}-{secrets.token_hex(3)}"
     (path / "vectors").mkdir(parents=True)
     if base is not None:
-        shutil.copytree(base.path / "text", path / "text")
+        shutil.copytree(base.path / "text", path / "text", copy_function=_link_segment_file)
     else:
         (path / "text").mkdir()
     text = open_text_index(str(path / "text"))
@@ -284,6 +284,16 @@ def remove_stale(root: Path, keep: Iterable[str]) -> None:
     for entry in root.glob("gen-*"):
         if entry.name not in kept:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def _link_segment_file(source: str, target: str) -> None:
+    """Hard-link tantivy's segment files (written once, never changed: deletions and merges
+    make new files), so a new generation costs no copy; copy its bookkeeping files."""
+    name = os.path.basename(source)
+    if name.startswith(".") or name.endswith(".json"):
+        shutil.copy2(source, target)
+    else:
+        os.link(source, target)
 
 
 def _vector_file(generation: Path, library_id: UUID) -> Path:
