@@ -35,10 +35,13 @@ from search_data import (
     clustered_vectors,
     exact_top,
     passage_vectors,
+    random_queries,
+    random_unit,
     recall_at,
     scifact_passages,
     scifact_queries,
 )
+from search_restart import restart
 from search_systems import DEPTH, PEERS, Chroma, Etagere, LanceDB, installed
 from search_tuning import sweep
 
@@ -65,6 +68,7 @@ class Row:
     recall: float | None = None
     build_s: float | None = None
     rss_mb: float | None = None
+    restarted: dict[str, float] | None = None  # search_restart.restart's report
 
     def p(self, q: float) -> float:
         return float(np.percentile(self.timings.wall, q))
@@ -121,11 +125,17 @@ def measure_etagere(corpus: Corpus, queries: Queries, truth: np.ndarray, warmup:
         system.hybrid_exact(t, list(ids), corpus.vectors, v)
         for t, ids, v in zip(queries.texts, truth.tolist(), queries.vectors, strict=True)
     ]
+    restarted = restart("etagere", system.directory, queries.texts, queries.vectors)
     system.close()
     return [
         Row("etagere keyword (tantivy BM25)", keyword, None, seconds, memory),
         Row("etagere vector (usearch)", vector, recall_at(vector.found, truth[:, :10].tolist())),
-        Row("etagere hybrid (RRF)", hybrid, recall_at(hybrid.found, reference)),
+        Row(
+            "etagere hybrid (RRF)",
+            hybrid,
+            recall_at(hybrid.found, reference),
+            restarted=restarted,
+        ),
     ]
 
 
@@ -137,9 +147,15 @@ def measure_lancedb(corpus: Corpus, queries: Queries, truth: np.ndarray, warmup:
         vector = run_queries(system.vector, queries, warmup)
         pairs = zip(queries.texts, queries.vectors, strict=True)
         reference = [system.hybrid_exact(t, v) for t, v in pairs]
+        restarted = restart("lancedb", system.directory, queries.texts, queries.vectors)
         return [
             Row(
-                "LanceDB hybrid (RRF)", hybrid, recall_at(hybrid.found, reference), seconds, memory
+                "LanceDB hybrid (RRF)",
+                hybrid,
+                recall_at(hybrid.found, reference),
+                seconds,
+                memory,
+                restarted,
             ),
             Row("LanceDB vector", vector, recall_at(vector.found, truth[:, :10].tolist())),
         ]
@@ -153,7 +169,8 @@ def measure_chroma(corpus: Corpus, queries: Queries, truth: np.ndarray, warmup: 
         seconds, memory = timed_build(lambda: system.build(corpus))
         vector = run_queries(system.vector, queries, warmup)
         recall = recall_at(vector.found, truth[:, :10].tolist())
-        return [Row("Chroma vector", vector, recall, seconds, memory)]
+        restarted = restart("chroma", system.directory, queries.texts, queries.vectors)
+        return [Row("Chroma vector", vector, recall, seconds, memory, restarted)]
     finally:
         system.close()
 
@@ -164,16 +181,25 @@ MEASURE = {"lancedb": measure_lancedb, "chroma": measure_chroma}
 def print_table(size: int, rows: list[Row]) -> None:
     print(f"\n## {size:,} chunks (load average {os.getloadavg()[0]:.2f})")
     header = f"{'system':<32} | {'p50 ms':>7} | {'p95':>7} | {'p99':>7} | {'CPU p50':>7} | "
-    print(header + f"{'QPS':>7} | {'recall@10':>9} | {'build s':>7} | {'RSS MB':>7}")
-    print("-" * (len(header) + 41))
+    print(
+        header + f"{'QPS':>7} | {'recall@10':>9} | {'build s':>7} | {'RSS MB':>7} | "
+        f"{'restart s':>9} | {'RSS after':>9} | {'private':>7}"
+    )
+    print("-" * (len(header) + 75))
     for row in rows:
         recall = f"{row.recall:.4f}" if row.recall is not None else "-"
         build = f"{row.build_s:.1f}" if row.build_s is not None else ""
         memory = f"{row.rss_mb:.0f}" if row.rss_mb is not None else ""
+        again = row.restarted or {}
+        restart_cells = (
+            f"{again['seconds']:>9.1f} | {again['rss_mb']:>9.0f} | {again['private_mb']:>7.0f}"
+            if again
+            else f"{'':>9} | {'':>9} | {'':>7}"
+        )
         print(
             f"{row.system:<32} | {row.p(50):>7.2f} | {row.p(95):>7.2f} | {row.p(99):>7.2f} | "
             f"{row.cpu_p50:>7.2f} | "
-            f"{row.qps:>7.0f} | {recall:>9} | {build:>7} | {memory:>7}"
+            f"{row.qps:>7.0f} | {recall:>9} | {build:>7} | {memory:>7} | {restart_cells}"
         )
 
 
@@ -213,6 +239,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="untimed queries per system")
     parser.add_argument("--peers", default="lancedb,chroma", help="peers to run ('' for none)")
     parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="random unit vectors instead of MiniLM embeddings (no embedding CPU; for a busy "
+        "machine: recall and vector latency are not comparable with a default run)",
+    )
+    parser.add_argument(
         "--sweep", action="store_true", help="only the HNSW parameter sweep (search_tuning)"
     )
     args = parser.parse_args()
@@ -240,17 +272,22 @@ def main() -> None:
         else:
             print(f"- {cls.name}: not installed, skipped (pip install {module})")
 
-    embedder = LocalOnnxEmbedder()
     passages = scifact_passages()
-    centres = passage_vectors(embedder, passages)
-    queries = scifact_queries(embedder, args.queries)
-    embed_row = Row(
-        "query embedding (MiniLM int8)", Timings(queries.embed_ms, queries.embed_cpu_ms, [])
-    )
+    if args.random_vectors:
+        centres, queries = random_unit(len(passages)), random_queries(args.queries)
+        embed_row = None
+    else:
+        embedder = LocalOnnxEmbedder()
+        centres = passage_vectors(embedder, passages)
+        queries = scifact_queries(embedder, args.queries)
+        embed_row = Row(
+            "query embedding (MiniLM int8)", Timings(queries.embed_ms, queries.embed_cpu_ms, [])
+        )
+    kind = "random unit vectors" if args.random_vectors else "their real MiniLM embeddings"
     print(
         f"data: {len(passages):,} SciFact passages (<= 1,000 chars) recycled with an id token; "
-        f"vectors = their real MiniLM embeddings + Gaussian noise (norm {NOISE}), normalised; "
-        "query vectors = real MiniLM embeddings of the claims",
+        f"vectors = {kind} + Gaussian noise (norm {NOISE}), normalised; query vectors = "
+        + ("random" if args.random_vectors else "real MiniLM embeddings of the claims"),
         flush=True,
     )
 
@@ -261,7 +298,8 @@ def main() -> None:
             sweep(corpus.vectors, queries.vectors, truth)
             continue
         rows = measure_etagere(corpus, queries, truth, args.warmup)
-        rows.append(embed_row)
+        if embed_row is not None:
+            rows.append(embed_row)
         for peer in available:
             try:
                 rows += MEASURE[peer](corpus, queries, truth, args.warmup)
@@ -278,11 +316,14 @@ def main() -> None:
         "\nLatencies are wall-clock; CPU p50 is the process CPU time per query (all threads), "
         "less sensitive to other processes' load. Latencies exclude query embedding (its own "
         "row, one claim per call, same for every size). QPS = queries / total time, one "
-        "thread, sequential. build s: index construction from in-memory data (ours as at "
-        "server start: replace_document per "
-        "10-chunk document, one commit; peers: table/collection add + indexes). RSS MB: "
-        "resident memory gained by this process during the build (LanceDB and Chroma also "
-        "write to a temporary directory, not counted)."
+        "thread, sequential. build s: index construction from in-memory data (ours: the first "
+        "generation written to a data directory, documents of 10 chunks, then opened "
+        "memory-mapped; peers: table/collection add + indexes, on disk). RSS MB: resident "
+        "memory gained by this process during the build. restart s: a new process is "
+        "spawned, imports, opens the persisted index and answers its first query (wall "
+        "time from spawn); RSS after / private: that process's resident and private memory "
+        "(pages not shared with another process mapping the same files, i.e. what a second "
+        "process on the same data adds) after answering every query once."
     )
 
 

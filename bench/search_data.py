@@ -99,14 +99,33 @@ def clustered_vectors(centres: Matrix, n: int, noise: float = NOISE, seed: int =
     return out
 
 
-def scifact_queries(embedder: LocalOnnxEmbedder, count: int) -> Queries:
-    """The first ``count`` SciFact claims, each embedded alone and timed (after a warm-up)."""
+def scifact_claims(count: int) -> list[str]:
+    """The first ``count`` SciFact claims."""
     texts = []
     with (EVAL_DIR / "scifact" / "queries.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             texts.append(json.loads(line)["text"])
             if len(texts) == count:
                 break
+    return texts
+
+
+def random_unit(rows: int, dimension: int = 384, seed: int = SEED) -> Matrix:
+    """Random unit vectors: stand-ins for embeddings when the machine cannot spare the CPU."""
+    vectors = np.random.default_rng(seed).standard_normal((rows, dimension), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def random_queries(count: int) -> Queries:
+    """SciFact claims with random unit vectors (``--random-vectors``); no embedding timed."""
+    texts = scifact_claims(count)
+    empty = np.zeros(0, dtype=np.float64)
+    return Queries(texts, random_unit(len(texts), seed=SEED + 1), empty, empty)
+
+
+def scifact_queries(embedder: LocalOnnxEmbedder, count: int) -> Queries:
+    """The first ``count`` SciFact claims, each embedded alone and timed (after a warm-up)."""
+    texts = scifact_claims(count)
     for text in texts[:5]:
         embedder.embed_query(text)  # loads the model; not timed
     vectors, wall, cpu = [], [], []

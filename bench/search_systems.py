@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import numpy as np
 from search_data import Corpus, Matrix
@@ -24,31 +24,52 @@ from etagere.core.chunks import IndexedChunk, Scope, Scored
 from etagere.domain.search import hybrid as hybrid_query
 from etagere.search.fusion import reciprocal_rank_fusion
 from etagere.search.index import memory
-from etagere.search.index.memory import MemoryIndex
+from etagere.search.index.layered import LayeredIndex
+from etagere.search.index.snapshot import Changes, Watermark, open_current, write_generation
 
 TOP_K = 10
 # Candidates per retriever, exactly as the engine's default hybrid search asks for them.
 DEPTH = hybrid_query("q", TOP_K, None).retrievers[0].top_k
+LIBRARY = UUID("00000000-0000-4000-8000-000000000016")
 CHUNKS_PER_DOCUMENT = 10
 QueryFn = Callable[[str, np.ndarray], list[int]]
 
 
 class Etagere:
-    """``MemoryIndex`` (tantivy BM25 + usearch HNSW), loaded as the server loads it."""
+    """The embedded engine as a server runs it: a generation written to a data directory
+    (tantivy + usearch files), then opened memory-mapped (``LayeredIndex``)."""
 
     name = "etagere"
+    MODEL = "bench"
 
-    def __init__(self) -> None:
-        self.index = MemoryIndex()
-        self.library = uuid4()
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="etagere-bench-index-"))
+        self.library = LIBRARY
         self.scope = Scope((self.library,))
+        self.index = LayeredIndex(None)
 
     def build(self, corpus: Corpus) -> None:
-        """One ``replace_document`` per document of 10 chunks, then one commit (as at start-up)."""
-        for chunks in corpus.batches(CHUNKS_PER_DOCUMENT):
-            indexed = [IndexedChunk(i, corpus.text(i), corpus.vectors[i]) for i in chunks]
-            self.index.replace_document(self.library, uuid4(), indexed)
-        self.index.commit()
+        """Write the first generation from documents of 10 chunks, as a first start does."""
+        fresh = (
+            [
+                (
+                    self.library,
+                    uuid4(),
+                    [IndexedChunk(i, corpus.text(i), corpus.vectors[i]) for i in chunks],
+                )
+            ]
+            for chunks in corpus.batches(CHUNKS_PER_DOCUMENT)
+        )
+        changes = Changes(set(), set(), fresh)
+        write_generation(self.directory, None, changes, Watermark(1, "bench"), self.MODEL)
+        self.index = LayeredIndex(open_current(self.directory, self.MODEL))
+
+    @classmethod
+    def reopen(cls, directory: Path) -> Etagere:
+        """What a restarted process does: open the newest generation."""
+        system = cls(directory)
+        system.index = LayeredIndex(open_current(directory, cls.MODEL))
+        return system
 
     def keyword(self, text: str, vector: np.ndarray) -> list[int]:
         return [s.seq for s in self.index.keyword(self.scope, text, TOP_K)]
@@ -73,12 +94,14 @@ class Etagere:
         return [s.seq for s in reciprocal_rank_fusion(rankings)[:TOP_K]]
 
     def close(self) -> None:
-        del self.index
+        self.index = LayeredIndex(None)
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     @staticmethod
     def describe() -> str:
         return (
-            f"etagere MemoryIndex: tantivy {_version('tantivy')}, usearch {_version('usearch')} "
+            f"etagere persisted generation (mmap): tantivy {_version('tantivy')}, "
+            f"usearch {_version('usearch')} "
             f"(connectivity {memory.CONNECTIVITY}, expansion_add {memory.EXPANSION_ADD}, "
             f"expansion_search {_expansions()}, exact below {memory.EXACT_BELOW:,}); "
             f"hybrid = RRF(k=60) of BM25 top {DEPTH} and vector top {DEPTH}, top {TOP_K}"
@@ -96,6 +119,16 @@ class LanceDB:
     def __init__(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="etagere-bench-lancedb-"))
         self.table: Any = None  # lancedb.table.Table once built
+
+    @classmethod
+    def reopen(cls, directory: Path) -> LanceDB:
+        os.environ.setdefault("LANCEDB_LOG", "error")
+        import lancedb
+
+        system = cls.__new__(cls)
+        system.directory = directory
+        system.table = lancedb.connect(str(directory)).open_table("chunks")
+        return system
 
     def build(self, corpus: Corpus) -> None:
         os.environ.setdefault("LANCEDB_LOG", "error")  # else a deprecation warning per query
@@ -169,6 +202,19 @@ class Chroma:
         self.directory = Path(tempfile.mkdtemp(prefix="etagere-bench-chroma-"))
         self.client: Any = None
         self.collection: Any = None
+
+    @classmethod
+    def reopen(cls, directory: Path) -> Chroma:
+        import chromadb
+        from chromadb.config import Settings
+
+        system = cls.__new__(cls)
+        system.directory = directory
+        system.client = chromadb.PersistentClient(
+            path=str(directory), settings=Settings(anonymized_telemetry=False)
+        )
+        system.collection = system.client.get_collection("chunks", embedding_function=None)
+        return system
 
     def build(self, corpus: Corpus) -> None:
         import chromadb

@@ -19,6 +19,7 @@ from etagere.domain.libraries import LibraryService
 from etagere.runtime import build_search_backend
 from etagere.search.embedding import LocalOnnxEmbedder
 from etagere.search.index.backend import SearchBackend
+from etagere.settings import Settings
 from etagere.storage.blobs import LocalBlobStore
 from etagere.storage.metadata import Database
 from tests.support import postgres, seaweedfs
@@ -151,9 +152,9 @@ def start_server(store: StoreLocation) -> Iterator[ServerFactory]:
 
 
 @pytest.fixture
-def search_backend(db: Database) -> SearchBackend:
+def search_backend(db: Database, tmp_path: Path) -> SearchBackend:
     """The search backend the server would use on this store (in-process or PostgreSQL)."""
-    return build_search_backend(db, LocalOnnxEmbedder())
+    return build_search_backend(db, LocalOnnxEmbedder(), Settings(data_dir=tmp_path))
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ class Runtime:
         blobs = build_blob_store(settings)
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
-        backend = build_search_backend(db, embedder)
+        backend = build_search_backend(db, embedder, settings)
         search = SearchService(db, backend, _query_cached(embedder, settings))
         agents = AgentService(db)
         identity = IdentityService(db)
@@ -141,10 +141,16 @@ class Runtime:
             self._spawn("sweeper", self._sweep_forever)
 
     def warm_search(self) -> None:
-        """Load in-process search indexes in the background (API processes, embedded mode)."""
+        """Open in-process search indexes in the background and keep their snapshots current
+        (API processes, embedded mode)."""
         backend = self.services.search_backend
         if isinstance(backend, EmbeddedSearchBackend):
-            self._spawn("search-warmup", lambda _stop: backend.warm())
+            # Not joined at stop: a generation build may take minutes, and one cut short by
+            # the exit is never used (see etagere.search.index.snapshot).
+            thread = threading.Thread(
+                target=backend.maintain, args=(self.stop_event,), name="search", daemon=True
+            )
+            thread.start()
 
     def stop(self) -> None:
         """Ask every loop to stop and wait for current jobs to finish."""
@@ -245,11 +251,17 @@ def build_blob_store(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.data_dir / "blobs")
 
 
-def build_search_backend(db: Database, embedder: Embedder) -> SearchBackend:
-    """In-process indexes over SQLite; pgvector and full-text search on PostgreSQL."""
+def build_search_backend(db: Database, embedder: Embedder, settings: Settings) -> SearchBackend:
+    """In-process indexes over SQLite, persisted in ``DATA_DIR/search-index``; pgvector and
+    full-text search on PostgreSQL."""
     if db.dialect == "postgresql":
         return PostgresSearchBackend(db, embedder.dimension)
-    return EmbeddedSearchBackend(db)
+    return EmbeddedSearchBackend(
+        db,
+        settings.data_dir / "search-index",
+        model=embedder.model_name,
+        checkpoint_seconds=settings.index_checkpoint_seconds,
+    )
 
 
 def _signing_secret(settings: Settings, db: Database) -> bytes:

@@ -153,6 +153,14 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(
         default=150, ge=0, description="Characters carried over between consecutive chunks."
     )
+    index_checkpoint_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Embedded mode: how often the search indexes saved in the data directory catch up "
+            "with the database (at least 10x the time the last save took)."
+        ),
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Signs document URLs; default: a random key kept in the metadata store.",

@@ -10,7 +10,7 @@ import pytest
 
 from etagere.core.chunks import EmbeddedChunk, IndexedChunk, Scope
 from etagere.search.index.embedded import EmbeddedSearchBackend
-from etagere.search.index.memory import MemoryIndex
+from etagere.search.index.memory import MemoryIndex, keyword_search
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.schema import documents, libraries, organizations, users
 from etagere.storage.metadata.types import utcnow
@@ -142,3 +142,29 @@ def test_catch_up_follows_every_committed_change(sqlite_db: Database) -> None:
     with sqlite_db.read() as conn:
         assert len(fresh.keyword(conn, Scope((library,)), "delta", 5)) == 1
         assert len(fresh.nearest(conn, Scope((library,)), unit(RNG.normal(size=DIM)), 5)) == 1
+
+
+def test_bm25_without_a_library_filter_ranks_as_with_one() -> None:
+    """A scope covering every library drops the filter (tantivy's top-k fast path); the
+    ranking must be the one the filtered query gives."""
+    index = MemoryIndex()
+    libraries = [uuid.uuid4(), uuid.uuid4()]
+    words = ["duck", "goose", "swan", "heron", "crane", "stork"]
+    for n in range(60):
+        text = " ".join(words[(n * 7 + i) % len(words)] for i in range(1 + n % 5))
+        seq = n + 1
+        index.replace_document(
+            libraries[n % 2], uuid.uuid4(), [IndexedChunk(seq, text, unit(RNG.normal(size=DIM)))]
+        )
+    index.commit()
+    scope = Scope(tuple(libraries))
+    for query in ("duck", "goose swan", "heron crane stork"):
+        fast = index.keyword(scope, query, 10)
+        terms = index.terms(query)
+        filtered = keyword_search(index._text, scope, terms, 10, present=None)
+        assert len(fast) == 10
+        assert [(h.seq, round(h.score, 5)) for h in fast] == [
+            (h.seq, round(h.score, 5)) for h in filtered
+        ]
+        only_first = index.keyword(Scope((libraries[0],)), query, 50)
+        assert only_first and all(h.seq % 2 == 1 for h in only_first), "filtered when needed"

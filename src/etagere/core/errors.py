@@ -72,7 +72,17 @@ class Duplicate(Conflict):
     code = "duplicate"
 
 
-class StoreUnavailable(DomainError):
-    """The metadata store cannot answer now (down, locked, connection lost); a retry may work."""
+class Unavailable(DomainError):
+    """The service cannot answer yet (indexes loading, a store down); retrying later may work."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class StoreUnavailable(Unavailable):
+    """The metadata store cannot answer now (down, locked, connection lost)."""
 
     code = "store_unavailable"

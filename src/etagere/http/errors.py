@@ -18,6 +18,7 @@ from etagere.core.errors import (
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
+    Unavailable,
     UnsupportedMediaType,
 )
 
@@ -32,6 +33,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     UpstreamFailed: 502,
     UpstreamNotConfigured: 503,
     UpstreamTimeout: 504,
+    Unavailable: 503,
 }
 
 
@@ -51,6 +53,8 @@ def error_response(error: DomainError) -> JSONResponse:
     if status == 413:
         # Stop reading the oversized body: the connection ends with this response.
         headers["Connection"] = "close"
+    if isinstance(error, Unavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, InvalidInput):
         body: dict[str, object] = {
             "detail": [{"loc": list(error.location), "msg": error.message, "type": error.code}]

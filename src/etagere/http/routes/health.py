@@ -19,7 +19,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The process can do its work: the metadata store answers, the blob store is writable."""
+    """The process can do its work: the metadata store answers, the blob store is writable,
+    and searches are answered (not while the search indexes load or are rebuilt)."""
     svc = services(request)
     checks: dict[str, str] = {}
     try:
@@ -32,6 +33,7 @@ def readyz(request: Request) -> JSONResponse:
         checks["blob_store"] = "ok"
     except OSError as exc:
         checks["blob_store"] = f"error: {exc}"
+    checks["search"] = "ok" if svc.search_backend.ready() else "loading"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},

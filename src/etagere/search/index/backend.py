@@ -36,6 +36,10 @@ class SearchBackend(Protocol):
         """The library is being deleted."""
         ...
 
+    def ready(self) -> bool:
+        """Whether searches can be answered now (false while indexes load)."""
+        ...
+
     def keyword(
         self, conn: Connection, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:

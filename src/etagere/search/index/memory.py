@@ -23,6 +23,9 @@ from usearch.index import Index as VectorIndex
 from etagere.core.chunks import FloatVector, IndexedChunk, Scope, Scored
 from etagere.search.index.analysis import LanguageFields
 
+# Part of a persisted snapshot's identity (``etagere.search.index.snapshot``): change it whenever
+# the schema or the analysis changes, so that snapshots written before are rebuilt, not misread.
+TEXT_FORMAT = "etagere_languages/2"
 # HNSW parameters: measured in bench/search to give recall@10 >= 0.97 against exact search.
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
@@ -36,21 +39,106 @@ EXPANSION_LARGEST = 512
 # graph is faster (bench/search --sweep: exact 1.3 ms vs HNSW 0.4 ms at 10k, recall@10 0.998).
 EXACT_BELOW = 5_000
 WRITER_HEAP = 64 * 1024 * 1024
+# Vectors are kept as half floats: half the memory, and half the snapshot file to map
+# (recall@10 against exact float search: bench/search).
+VECTOR_DTYPE = "f16"
+
+
+def text_schema() -> tantivy.Schema:
+    """Chunk text (one analysed field per language), its key, its library and document."""
+    builder = tantivy.SchemaBuilder()
+    LanguageFields().add_to_schema(builder)
+    # A fast field: hits' keys are read from its column, not from the compressed doc store.
+    builder.add_unsigned_field("seq", stored=False, indexed=True, fast=True)
+    builder.add_text_field("library", stored=False, tokenizer_name="raw")
+    builder.add_text_field("document", stored=False, tokenizer_name="raw")
+    return builder.build()
+
+
+def open_text_index(path: str | None) -> tantivy.Index:
+    """The tantivy index in ``path`` (created if missing), or in memory; analyzers registered."""
+    index = tantivy.Index(text_schema(), path=path, reuse=True)
+    LanguageFields().register(index)  # tantivy does not save tokenizers with the index
+    if path is not None:
+        # A generation never changes once written: no watcher thread polling its meta.json.
+        index.config_reader(reload_policy="Manual")
+    return index
+
+
+def text_entry(
+    library_id: UUID, document_id: UUID, chunk: IndexedChunk, fields: LanguageFields
+) -> tantivy.Document:
+    """A chunk as a tantivy document, its text in the field of its language."""
+    entry = tantivy.Document()
+    fields.add_text(entry, chunk.text, chunk.language)
+    entry.add_unsigned("seq", chunk.seq)
+    entry.add_text("library", str(library_id))
+    entry.add_text("document", str(document_id))
+    return entry
+
+
+def new_vector_index(dimension: int) -> VectorIndex:
+    return VectorIndex(
+        ndim=dimension,
+        metric="cos",
+        dtype=VECTOR_DTYPE,
+        connectivity=CONNECTIVITY,
+        expansion_add=EXPANSION_ADD,
+        expansion_search=EXPANSION_SEARCH,
+    )
+
+
+def keyword_search(
+    text: tantivy.Index,
+    scope: Scope,
+    words: tantivy.Query | None,
+    k: int,
+    *,
+    excluded: Iterable[UUID] = (),
+    present: Iterable[UUID] | None = None,
+) -> list[Scored]:
+    """BM25 top ``k`` of the analysed query ``words`` within ``scope``, minus ``excluded``.
+
+    ``words`` comes from ``LanguageFields.query`` (the query's terms in every language the
+    index holds, OR or AND).
+
+    ``present``: the libraries the index holds, if known. When the scope covers them all, the
+    query is a bare disjunction of terms, which tantivy answers with block-max WAND (skipping
+    blocks that cannot reach the top k) instead of scoring every match of an intersection
+    with a library filter.
+    """
+    if words is None or not scope.library_ids or k <= 0:
+        return []
+    schema = text.schema
+    clauses = [(tantivy.Occur.Must, words)]
+    if present is None or not set(present) <= set(scope.library_ids):
+        clauses.append((tantivy.Occur.Must, _restrict(schema, "library", scope.library_ids)))
+    if scope.document_ids is not None:
+        if not scope.document_ids:
+            return []
+        clauses.append((tantivy.Occur.Must, _restrict(schema, "document", scope.document_ids)))
+    left_out = [str(d) for d in excluded]
+    if left_out:
+        match = tantivy.Query.term_set_query(schema, "document", left_out)
+        clauses.append((tantivy.Occur.MustNot, match))
+    query = words if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+    searcher = text.searcher()
+    hits = searcher.search(query, limit=k, count=False).hits
+    keys = searcher.fast_field_values("seq", [address for _, address in hits])
+    return [
+        Scored(int(key), float(score))
+        for (score, _), key in zip(hits, keys, strict=True)
+        if key is not None  # every segment has the column: the schema never lacked it
+    ]
 
 
 class MemoryIndex:
     """Keyword and vector indexes over every library this process serves; thread-safe."""
 
     def __init__(self) -> None:
-        builder = tantivy.SchemaBuilder()
-        self._languages = LanguageFields()  # one analysed text field per language
-        self._languages.add_to_schema(builder)
-        builder.add_unsigned_field("seq", stored=True, indexed=True)
-        builder.add_text_field("library", stored=False, tokenizer_name="raw")
-        builder.add_text_field("document", stored=False, tokenizer_name="raw")
-        self._schema = builder.build()
-        self._text = tantivy.Index(self._schema)
-        self._languages.register(self._text)
+        self._schema = text_schema()
+        self._text = open_text_index(None)
+        self.languages = LanguageFields()  # one analysed text field per language
         self._writer = self._text.writer(heap_size=WRITER_HEAP, num_threads=1)
         self._vectors: dict[UUID, VectorIndex] = {}
         self._documents: dict[UUID, tuple[UUID, list[int]]] = {}
@@ -66,12 +154,9 @@ class MemoryIndex:
             if not chunks:
                 return
             for chunk in chunks:
-                entry = tantivy.Document()
-                self._languages.add_text(entry, chunk.text, chunk.language)
-                entry.add_unsigned("seq", chunk.seq)
-                entry.add_text("library", str(library_id))
-                entry.add_text("document", str(document_id))
-                self._writer.add_document(entry)
+                self._writer.add_document(
+                    text_entry(library_id, document_id, chunk, self.languages)
+                )
             keys = np.array([c.seq for c in chunks], dtype=np.uint64)
             matrix = np.stack([c.vector for c in chunks]).astype(np.float32)
             self._vector_index(library_id, matrix.shape[1]).add(keys, matrix)
@@ -96,23 +181,15 @@ class MemoryIndex:
         self, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:
         """BM25 over the analysed query terms (OR, or AND when ``conjunction``)."""
-        words = self._languages.query(self._schema, query, conjunction)
-        if words is None or not scope.library_ids:
-            return []
-        clauses = [
-            (tantivy.Occur.Must, words),
-            (tantivy.Occur.Must, self._restrict("library", scope.library_ids)),
-        ]
-        if scope.document_ids is not None:
-            if not scope.document_ids:
-                return []
-            clauses.append((tantivy.Occur.Must, self._restrict("document", scope.document_ids)))
-        searcher = self._text.searcher()
-        result = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False)
-        return [
-            Scored(int(searcher.doc(address)["seq"][0]), float(score))
-            for score, address in result.hits
-        ]
+        with self._lock:
+            present = list(self._vectors)
+        words = self.languages.query(self._schema, query, conjunction)
+        return keyword_search(self._text, scope, words, k, present=present)
+
+    def documents(self) -> set[UUID]:
+        """The documents this index holds chunks of."""
+        with self._lock:
+            return set(self._documents)
 
     def nearest(self, scope: Scope, vector: FloatVector, k: int) -> list[Scored]:
         """Chunks by cosine similarity to ``vector``, best first."""
@@ -123,7 +200,7 @@ class MemoryIndex:
                 if index is None or len(index) == 0 or index.ndim != vector.shape[0]:
                     continue
                 allowed = self._allowed_keys(library_id, scope.document_ids)
-                found += _search(index, vector, k, allowed)
+                found += vector_search(index, vector, k, allowed)
         found.sort(key=lambda s: s.score, reverse=True)
         return found[:k]
 
@@ -145,14 +222,7 @@ class MemoryIndex:
     def _vector_index(self, library_id: UUID, dimension: int) -> VectorIndex:
         index = self._vectors.get(library_id)
         if index is None or index.ndim != dimension:
-            index = VectorIndex(
-                ndim=dimension,
-                metric="cos",
-                dtype="f32",
-                connectivity=CONNECTIVITY,
-                expansion_add=EXPANSION_ADD,
-                expansion_search=EXPANSION_SEARCH,
-            )
+            index = new_vector_index(dimension)
             self._vectors[library_id] = index
         return index
 
@@ -169,18 +239,19 @@ class MemoryIndex:
         ]
         return np.array(keys, dtype=np.uint64)
 
-    def _restrict(self, field: str, values: Iterable[UUID]) -> tantivy.Query:
-        """A filter that does not score: a constant-score term (set) query, cheapest form first.
 
-        Measured in bench/search at 100k chunks: BM25 top-50 takes 2.1 ms with a scoring term
-        set, 0.85 ms with a constant-score single term.
-        """
-        terms = [str(v) for v in values]
-        if len(terms) == 1:
-            match = tantivy.Query.term_query(self._schema, field, terms[0])
-        else:
-            match = tantivy.Query.term_set_query(self._schema, field, terms)
-        return tantivy.Query.const_score_query(match, 0.0)
+def _restrict(schema: tantivy.Schema, field: str, values: Iterable[UUID]) -> tantivy.Query:
+    """A filter that does not score: a constant-score term (set) query, cheapest form first.
+
+    Measured in bench/search at 100k chunks: BM25 top-50 takes 2.1 ms with a scoring term
+    set, 0.85 ms with a constant-score single term.
+    """
+    terms = [str(v) for v in values]
+    if len(terms) == 1:
+        match = tantivy.Query.term_query(schema, field, terms[0])
+    else:
+        match = tantivy.Query.term_set_query(schema, field, terms)
+    return tantivy.Query.const_score_query(match, 0.0)
 
 
 def expansion_for(size: int) -> int:
@@ -191,19 +262,33 @@ def expansion_for(size: int) -> int:
     return EXPANSION_LARGEST
 
 
-def _search(
-    index: VectorIndex, vector: FloatVector, k: int, allowed: np.ndarray | None
+def vector_search(
+    index: VectorIndex,
+    vector: FloatVector,
+    k: int,
+    allowed: np.ndarray | None,
+    excluded: np.ndarray | None = None,
 ) -> list[Scored]:
-    """HNSW search, or exact search over ``allowed`` keys when the scope is a subset."""
+    """HNSW search, or exact search over ``allowed`` keys when the scope is a subset.
+
+    ``excluded`` keys are never returned (a snapshot's documents that changed since it was
+    written): the graph is asked for that many more candidates and they are dropped.
+    """
     if allowed is None:
+        skip = 0 if excluded is None else len(excluded)
+        wanted = min(k + skip, len(index))
+        if wanted <= 0:
+            return []
         exact = len(index) < EXACT_BELOW
         # Set per search from the size alone, so concurrent searches agree on the value.
         index.expansion_search = expansion_for(len(index))  # type: ignore[misc]
-        matches = index.search(vector, min(k, len(index)), exact=exact)
-        return [
-            Scored(int(key), 1.0 - float(d))
-            for key, d in zip(matches.keys, matches.distances, strict=True)
-        ]
+        matches = index.search(vector, wanted, exact=exact)
+        keys = np.asarray(matches.keys, dtype=np.uint64)
+        scores = 1.0 - np.asarray(matches.distances, dtype=np.float32)
+        if excluded is not None and skip:
+            keep = ~np.isin(keys, excluded)
+            keys, scores = keys[keep], scores[keep]
+        return [Scored(int(key), float(s)) for key, s in zip(keys[:k], scores[:k], strict=True)]
     if len(allowed) == 0:
         return []
     candidates = np.asarray(index.get(allowed), dtype=np.float32)

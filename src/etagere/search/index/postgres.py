@@ -87,6 +87,10 @@ class PostgresSearchBackend:
     def forget_library(self, conn: Connection, library_id: UUID) -> None:
         """Nothing to do: the chunks cascade away with the library."""
 
+    def ready(self) -> bool:
+        """Always: the indexes live in PostgreSQL."""
+        return True
+
     def keyword(
         self, conn: Connection, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:

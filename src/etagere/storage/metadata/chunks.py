@@ -82,6 +82,15 @@ def log_position(conn: Connection) -> int:
     )
 
 
+def log_fingerprint(conn: Connection, position: int) -> str:
+    """What the log entry at ``position`` changed ("" at 0 or when there is no such entry)."""
+    query = sa.select(index_log.c.library_id, index_log.c.document_id).where(
+        index_log.c.seq == position
+    )
+    row = conn.execute(query).first()
+    return f"{row.library_id}:{row.document_id}" if row else ""
+
+
 def changes_since(conn: Connection, position: int) -> list[tuple[int, UUID, UUID | None]]:
     query = (
         sa.select(index_log.c.seq, index_log.c.library_id, index_log.c.document_id)

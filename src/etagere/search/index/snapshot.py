@@ -1,0 +1,361 @@
+"""Persisted search indexes (embedded mode): immutable generations in the data directory.
+
+A generation is a complete, read-only copy of the derived indexes as of one position of the
+database's ``index_log`` (its watermark): a tantivy index, one usearch graph per library and a
+sorted table of which chunk keys belong to which document. Processes open the newest one in
+milliseconds (tantivy and usearch both memory-map their files, so processes on one data
+directory share the pages) and replay the log after the watermark on top of it.
+
+Layout of the directory::
+
+    CURRENT                 name of the newest complete generation (replaced atomically)
+    writer.lock             flock of the one process that writes generations
+    gen-<position>-<tag>/
+        text/               tantivy index
+        vectors/<library>.usearch
+        documents.npy libraries.npy seqs.npy   one row per chunk, sorted by document
+        manifest.json       written last: identity, watermark, the size of every file
+
+A crash while writing leaves a directory without a manifest that ``CURRENT`` never named; a
+damaged one (a file missing or of the wrong size), one written by another format, analyzer or
+vector type, or one ahead of or different from the database's log, is refused
+(``UnusableSnapshot``) and rebuilt: it is never searched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import tantivy
+from usearch.index import Index as VectorIndex
+
+from etagere.core.chunks import IndexedChunk
+from etagere.search.index.analysis import LanguageFields
+from etagere.search.index.memory import (
+    TEXT_FORMAT,
+    VECTOR_DTYPE,
+    WRITER_HEAP,
+    new_vector_index,
+    open_text_index,
+    text_entry,
+)
+
+FORMAT = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+UUID_BYTES = "S16"
+
+
+class UnusableSnapshot(Exception):
+    """The generation on disk may not be searched (why: the message); it must be rebuilt."""
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """A position in ``index_log`` and what the entry there was (a restored database differs)."""
+
+    position: int
+    fingerprint: str
+
+
+def identity(model: str) -> dict[str, Any]:
+    """What a generation must have been written with to be read by this process."""
+    return {"format": FORMAT, "text": TEXT_FORMAT, "vectors": VECTOR_DTYPE, "model": model}
+
+
+class DocumentKeys:
+    """Which chunk keys belong to which document, as sorted arrays (memory-mapped, no dict)."""
+
+    def __init__(self, documents: np.ndarray, libraries: np.ndarray, seqs: np.ndarray) -> None:
+        self.documents = documents
+        self.libraries = libraries
+        self.seqs = seqs
+
+    @classmethod
+    def empty(cls) -> DocumentKeys:
+        return cls(
+            np.empty(0, dtype=UUID_BYTES),
+            np.empty(0, dtype=UUID_BYTES),
+            np.empty(0, dtype=np.uint64),
+        )
+
+    def rows(self, document_ids: Iterable[UUID]) -> np.ndarray:
+        """Row numbers of these documents' chunks."""
+        wanted = np.array([d.bytes for d in document_ids], dtype=UUID_BYTES)
+        if len(wanted) == 0 or len(self.documents) == 0:
+            return np.empty(0, dtype=np.int64)
+        first = np.searchsorted(self.documents, wanted, side="left")
+        last = np.searchsorted(self.documents, wanted, side="right")
+        spans = [np.arange(a, b) for a, b in zip(first, last, strict=True) if b > a]
+        return np.concatenate(spans) if spans else np.empty(0, dtype=np.int64)
+
+    def keys(self, document_ids: Iterable[UUID], library_id: UUID) -> np.ndarray:
+        """Keys of these documents' chunks in one library."""
+        rows = self.rows(document_ids)
+        mine = self.libraries[rows] == np.array(library_id.bytes, dtype=UUID_BYTES)
+        return np.asarray(self.seqs[rows][mine], dtype=np.uint64)
+
+    def holds(self, document_id: UUID) -> bool:
+        return len(self.rows([document_id])) > 0
+
+    def without(self, document_ids: Iterable[UUID], library_ids: Iterable[UUID]) -> DocumentKeys:
+        keep = np.ones(len(self.seqs), dtype=bool)
+        keep[self.rows(document_ids)] = False
+        dropped = np.array([lib.bytes for lib in library_ids], dtype=UUID_BYTES)
+        if len(dropped):
+            keep &= ~np.isin(self.libraries, dropped)
+        return DocumentKeys(self.documents[keep], self.libraries[keep], self.seqs[keep])
+
+    def save(self, directory: Path) -> None:
+        order = np.argsort(self.documents, kind="stable")
+        np.save(directory / "documents.npy", self.documents[order])
+        np.save(directory / "libraries.npy", self.libraries[order])
+        np.save(directory / "seqs.npy", self.seqs[order])
+
+    @classmethod
+    def load(cls, directory: Path) -> DocumentKeys:
+        return cls(*(np.load(directory / f"{n}.npy", mmap_mode="r") for n in _KEY_FILES))
+
+
+_KEY_FILES = ("documents", "libraries", "seqs")
+
+
+class Snapshot:
+    """One opened generation: read-only indexes, searched beneath a process's own changes."""
+
+    def __init__(
+        self,
+        path: Path,
+        watermark: Watermark,
+        text: tantivy.Index,
+        vectors: dict[UUID, VectorIndex],
+        keys: DocumentKeys,
+        languages: frozenset[str] = frozenset(),
+    ) -> None:
+        self.path = path
+        self.watermark = watermark
+        self.text = text
+        self.vectors = vectors
+        self.languages = languages  # the languages whose text fields hold chunks
+        self.keys = keys
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def current_name(root: Path) -> str | None:
+    """The generation ``CURRENT`` names, or None when no generation was ever completed."""
+    try:
+        return (root / CURRENT).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def open_current(root: Path, model: str) -> Snapshot | None:
+    """Open the generation ``CURRENT`` names (None: there is none); ``UnusableSnapshot`` if bad."""
+    name = current_name(root)
+    if name is None:
+        return None
+    return open_generation(root / name, model)
+
+
+def open_generation(path: Path, model: str) -> Snapshot:
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise UnusableSnapshot(f"{path.name}: no readable manifest ({exc})") from exc
+    if manifest.get("identity") != identity(model):
+        raise UnusableSnapshot(
+            f"{path.name}: written as {manifest.get('identity')}, this process reads "
+            f"{identity(model)}"
+        )
+    for name, size in manifest["files"].items():
+        try:
+            actual = (path / name).stat().st_size
+        except FileNotFoundError as exc:
+            raise UnusableSnapshot(f"{path.name}: {name} is missing") from exc
+        if actual != size:
+            raise UnusableSnapshot(f"{path.name}: {name} has {actual} bytes, expected {size}")
+    try:
+        text = open_text_index(str(path / "text"))
+        vectors = {}
+        for library, dimension in manifest["libraries"].items():
+            view = VectorIndex.restore(str(_vector_file(path, UUID(library))), view=True)
+            if view is None or view.ndim != dimension:
+                raise UnusableSnapshot(f"{path.name}: vectors of {library} do not load")
+            vectors[UUID(library)] = view
+        keys = DocumentKeys.load(path)
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise UnusableSnapshot(f"{path.name}: {exc}") from exc
+    mark = manifest["watermark"]
+    languages = frozenset(manifest.get("languages", ()))
+    watermark = Watermark(mark["position"], mark["fingerprint"])
+    return Snapshot(path, watermark, text, vectors, keys, languages)
+
+
+@dataclass
+class Changes:
+    """What a new generation changes relative to its base."""
+
+    replaced: set[UUID]  # documents whose base chunks go (then come back from ``fresh``)
+    dropped: set[UUID]  # libraries that go entirely
+    fresh: Iterator[list[tuple[UUID, UUID, list[IndexedChunk]]]]  # (library, document, chunks)
+
+
+def write_generation(
+    root: Path, base: Snapshot | None, changes: Changes, watermark: Watermark, model: str
+) -> Path:
+    """Write base + changes as a new complete generation and make it ``CURRENT``.
+
+    Crash-safe by ordering: every file is written and fsynced, then the manifest, then
+    ``CURRENT`` is replaced by a rename; a crash at any point leaves the previous generation
+    current. Memory: a changed library's graph is loaded whole while it is rewritten.
+    """
+    path = root / f"gen-{watermark.position:012d}-{secrets.token_hex(3)}"
+    (path / "vectors").mkdir(parents=True)
+    if base is not None:
+        shutil.copytree(base.path / "text", path / "text", copy_function=_link_segment_file)
+    else:
+        (path / "text").mkdir()
+    text = open_text_index(str(path / "text"))
+    fields = LanguageFields()
+    fields.present |= base.languages if base is not None else set()
+    writer = text.writer(heap_size=WRITER_HEAP, num_threads=1)
+    for document_id in changes.replaced:
+        writer.delete_documents_by_term("document", str(document_id))
+    for library_id in changes.dropped:
+        writer.delete_documents_by_term("library", str(library_id))
+    keys = (base.keys if base else DocumentKeys.empty()).without(changes.replaced, changes.dropped)
+    graphs: dict[UUID, VectorIndex] = {}
+    added: list[DocumentKeys] = [keys]
+    for batch in changes.fresh:
+        for library_id, document_id, chunks in batch:
+            if not chunks:
+                continue
+            for chunk in chunks:
+                writer.add_document(text_entry(library_id, document_id, chunk, fields))
+            dimension = len(chunks[0].vector)
+            graph = graphs.get(library_id)
+            if graph is None or graph.ndim != dimension:
+                graph = graphs[library_id] = _editable(base, changes, library_id, dimension)
+            seqs = np.array([c.seq for c in chunks], dtype=np.uint64)
+            graph.add(seqs, np.stack([c.vector for c in chunks]).astype(np.float32))
+            added.append(_rows(library_id, document_id, seqs))
+    writer.commit()
+    writer.wait_merging_threads()
+    libraries: dict[str, int] = {}
+    for library_id, view in base.vectors.items() if base is not None else ():
+        assert base is not None
+        if library_id in changes.dropped or library_id in graphs:
+            continue
+        if len(base.keys.keys(changes.replaced, library_id)) == 0:
+            os.link(_vector_file(base.path, library_id), _vector_file(path, library_id))
+            libraries[str(library_id)] = int(view.ndim)
+        else:
+            graphs[library_id] = _editable(base, changes, library_id, int(view.ndim))
+    for library_id, graph in graphs.items():
+        graph.save(str(_vector_file(path, library_id)))
+        libraries[str(library_id)] = int(graph.ndim)
+    DocumentKeys(*_concat(added)).save(path)
+    files = {
+        str(f.relative_to(path)): f.stat().st_size for f in sorted(path.rglob("*")) if f.is_file()
+    }
+    for name in files:
+        _fsync(path / name)
+    manifest = {
+        "identity": identity(model),
+        "watermark": {"position": watermark.position, "fingerprint": watermark.fingerprint},
+        "libraries": libraries,
+        "languages": sorted(fields.present),
+        "files": files,
+    }
+    _write_synced(path / MANIFEST, json.dumps(manifest))
+    _write_synced(root / f"{CURRENT}.next", path.name)
+    os.replace(root / f"{CURRENT}.next", root / CURRENT)
+    _fsync_dir(root)
+    return path
+
+
+def remove_stale(root: Path, keep: Iterable[str]) -> None:
+    """Delete generations other than ``keep`` (open ones stay readable: their files are mapped)."""
+    kept = set(keep)
+    for entry in root.glob("gen-*"):
+        if entry.name not in kept:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _link_segment_file(source: str, target: str) -> None:
+    """Hard-link tantivy's segment files (written once, never changed: deletions and merges
+    make new files), so a new generation costs no copy; copy its bookkeeping files."""
+    name = os.path.basename(source)
+    if name.startswith(".") or name.endswith(".json"):
+        shutil.copy2(source, target)
+    else:
+        os.link(source, target)
+
+
+def _vector_file(generation: Path, library_id: UUID) -> Path:
+    return generation / "vectors" / f"{library_id}.usearch"
+
+
+def _editable(
+    base: Snapshot | None, changes: Changes, library_id: UUID, dimension: int
+) -> VectorIndex:
+    """The library's base graph loaded whole, without its replaced keys; or a new graph."""
+    if base is None or library_id not in base.vectors or library_id in changes.dropped:
+        return new_vector_index(dimension)
+    if base.vectors[library_id].ndim != dimension:
+        return new_vector_index(dimension)
+    loaded = VectorIndex.restore(str(_vector_file(base.path, library_id)))
+    if loaded is None:
+        raise UnusableSnapshot(f"{base.name}: vectors of {library_id} do not load")
+    gone = base.keys.keys(changes.replaced, library_id)
+    if len(gone):
+        loaded.remove(gone)
+    return loaded
+
+
+def _rows(library_id: UUID, document_id: UUID, seqs: np.ndarray) -> DocumentKeys:
+    n = len(seqs)
+    return DocumentKeys(
+        np.full(n, document_id.bytes, dtype=UUID_BYTES),
+        np.full(n, library_id.bytes, dtype=UUID_BYTES),
+        seqs,
+    )
+
+
+def _concat(parts: list[DocumentKeys]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        np.concatenate([p.documents for p in parts]).astype(UUID_BYTES),
+        np.concatenate([p.libraries for p in parts]).astype(UUID_BYTES),
+        np.concatenate([p.seqs for p in parts]).astype(np.uint64),
+    )
+
+
+def _write_synced(path: Path, text: str) -> None:
+    with path.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync(path)

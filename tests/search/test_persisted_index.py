@@ -1,0 +1,161 @@
+"""Search indexes persisted in the data directory: generations, catch-up, refusal of bad ones.
+
+Real SQLite, real tantivy and usearch files; several backends on one directory stand for
+several processes (each opens its own files and takes the writer lock on its own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from etagere.core.chunks import Scope
+from etagere.search.index.embedded import EmbeddedSearchBackend
+from etagere.search.index.snapshot import MANIFEST, current_name
+from etagere.storage.metadata import Database
+from etagere.storage.metadata.schema import documents
+from tests.search.test_embedded_index import DIM, RNG, add_document, chunk, unit
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'etagere.db'}")
+    db.migrate()
+    return db
+
+
+def backend(db: Database, root: Path, model: str = "m") -> EmbeddedSearchBackend:
+    opened = EmbeddedSearchBackend(db, root, model=model)
+    opened.warm()
+    return opened
+
+
+def store(db: Database, library: uuid.UUID, doc: uuid.UUID, *texts: str) -> None:
+    with db.write() as conn:
+        EmbeddedSearchBackend(db).store_chunks(
+            conn, library, doc, "m", [chunk(i, t) for i, t in enumerate(texts)]
+        )
+
+
+def delete(db: Database, library: uuid.UUID, doc: uuid.UUID) -> None:
+    with db.write() as conn:
+        conn.execute(documents.delete().where(documents.c.id == doc))
+        EmbeddedSearchBackend(db).forget_document(conn, library, doc)
+
+
+def found(db: Database, search: EmbeddedSearchBackend, library: uuid.UUID, query: str) -> set[int]:
+    with db.read() as conn:
+        return {h.seq for h in search.keyword(conn, Scope((library,)), query, 50)}
+
+
+def nearest(db: Database, search: EmbeddedSearchBackend, library: uuid.UUID) -> list[int]:
+    with db.read() as conn:
+        query = unit(np.ones(DIM, dtype=np.float32))
+        return [h.seq for h in search.nearest(conn, Scope((library,)), query, 50)]
+
+
+def test_a_generation_is_opened_and_caught_up_by_another_process(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "search-index"
+    library, first = add_document(sqlite_db)
+    _, second = add_document(sqlite_db, library)
+    store(sqlite_db, library, first, "alpha one", "beta one")
+    store(sqlite_db, library, second, "alpha two")
+    writer = backend(sqlite_db, root)
+    assert current_name(root) is not None, "the first process builds the first generation"
+    assert len(found(sqlite_db, writer, library, "alpha")) == 2
+
+    store(sqlite_db, library, first, "gamma replaced")  # after the generation's watermark
+    delete(sqlite_db, library, second)
+    reader = backend(sqlite_db, root)  # opens the old generation, replays the rest
+    for search in (writer, reader):
+        assert found(sqlite_db, search, library, "alpha") == set(), "old chunks are hidden"
+        assert len(found(sqlite_db, search, library, "gamma")) == 1
+        assert len(nearest(sqlite_db, search, library)) == 1
+
+    before = current_name(root)
+    assert writer.checkpoint(), "the log moved on: a new generation"
+    assert current_name(root) != before
+    assert not writer.checkpoint(), "nothing new to write"
+    _, third = add_document(sqlite_db, library)
+    store(sqlite_db, library, third, "gamma three")
+    for search in (writer, reader):  # both follow the new generation, then the log after it
+        assert len(found(sqlite_db, search, library, "gamma")) == 2
+        assert sorted(nearest(sqlite_db, search, library)) == sorted(
+            found(sqlite_db, search, library, "gamma")
+        )
+    assert reader.index.base is not None and reader.index.base.name == current_name(root)
+
+
+def test_a_deleted_library_disappears_from_the_generation(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "search-index"
+    library, doc = add_document(sqlite_db)
+    store(sqlite_db, library, doc, "kept words")
+    search = backend(sqlite_db, root)
+    with sqlite_db.write() as conn:
+        EmbeddedSearchBackend(sqlite_db).forget_library(conn, library)
+    assert found(sqlite_db, search, library, "kept") == set()
+    assert search.checkpoint()
+    assert found(sqlite_db, backend(sqlite_db, root), library, "kept") == set()
+
+
+def refused_and_rebuilt(db: Database, root: Path, library: uuid.UUID, model: str = "m") -> None:
+    bad = current_name(root)
+    search = backend(db, root, model)
+    assert current_name(root) != bad, "a new generation replaces the refused one"
+    assert len(found(db, search, library, "alpha")) == 1
+    assert len(nearest(db, search, library)) == 1
+
+
+@pytest.mark.parametrize(
+    "damage", ["older format", "other model", "truncated file", "no manifest", "other database"]
+)
+def test_a_generation_that_cannot_be_trusted_is_rebuilt(
+    sqlite_db: Database, tmp_path: Path, damage: str
+) -> None:
+    root = tmp_path / "search-index"
+    library, doc = add_document(sqlite_db)
+    store(sqlite_db, library, doc, "alpha")
+    writer = backend(sqlite_db, root)
+    generation = root / str(current_name(root))
+    manifest = json.loads((generation / MANIFEST).read_text())
+    writer.index = writer.index.__class__(None)  # let go of the files
+    model = "m"
+    if damage == "older format":
+        manifest["identity"]["format"] = 0
+        (generation / MANIFEST).write_text(json.dumps(manifest))
+    elif damage == "other model":
+        model = "another-model"
+    elif damage == "truncated file":
+        victim = next(p for p in sorted((generation / "vectors").iterdir()))
+        victim.write_bytes(victim.read_bytes()[:10])
+    elif damage == "no manifest":
+        (generation / MANIFEST).unlink()
+    else:  # the database was restored from elsewhere: the watermark names another entry
+        manifest["watermark"]["fingerprint"] = f"{uuid.uuid4()}:{uuid.uuid4()}"
+        (generation / MANIFEST).write_text(json.dumps(manifest))
+    # A new process (the old one's writer lock is released with it).
+    assert writer._writer_lock is not None
+    os.close(writer._writer_lock)
+    refused_and_rebuilt(sqlite_db, root, library, model)
+
+
+def test_vectors_of_a_generation_match_the_database(sqlite_db: Database, tmp_path: Path) -> None:
+    root = tmp_path / "search-index"
+    library, doc = add_document(sqlite_db)
+    store(sqlite_db, library, doc, *(f"text {i}" for i in range(40)))
+    persisted = backend(sqlite_db, root)
+    in_memory = EmbeddedSearchBackend(sqlite_db)
+    query = unit(RNG.normal(size=DIM))
+    with sqlite_db.read() as conn:
+        a = persisted.nearest(conn, Scope((library,)), query, 10)
+        b = in_memory.nearest(conn, Scope((library,)), query, 10)
+    assert [h.seq for h in a] == [h.seq for h in b]
