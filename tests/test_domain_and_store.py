@@ -163,4 +163,4 @@ def test_cursor_round_trip_and_forgery() -> None:
 def test_every_domain_error_has_a_status() -> None:
     classes = errors.DomainError.__subclasses__()
     assert set(classes) == set(STATUS_BY_ERROR)
-    assert {status_for(cls("x")) for cls in classes} == {401, 403, 404, 409, 413, 415, 422}
+    assert {status_for(cls("x")) for cls in classes} == {401, 403, 404, 409, 413, 415, 422, 503}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from etagere.domain.documents import DocumentService
+from etagere.domain.documents import ABANDONED_WRITE_SECONDS, DocumentService
 from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.reading import ReadingService
@@ -37,6 +37,7 @@ from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.postgres import PostgresSearchBackend
 from etagere.settings import Settings
 from etagere.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, s3_client
+from etagere.storage.data_dir import prepare_data_dir
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.secrets import get_or_create_secret
 
@@ -79,10 +80,16 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         """Connect to the stores (migrating the schema) and build the services."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(settings.data_dir)
         db = Database(settings.resolved_database_url())
         db.migrate()
         blobs = build_blob_store(settings)
+        # Partial writes left by a crash: an upload in progress touches its file continuously,
+        # so anything quiet for a few minutes is dead and would otherwise wait for the sweeper.
+        try:
+            blobs.purge_abandoned_writes(time.time() - ABANDONED_WRITE_SECONDS)
+        except OSError as exc:  # the blob store is down: /readyz says so; the sweeper retries
+            log.warning("could not clear partial writes at start: %s", exc)
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
         backend = build_search_backend(db, embedder)

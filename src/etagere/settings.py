@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         description="Seeds the API key created on first start (otherwise a random one is made).",
     )
     log_level: LogLevel = Field(default="info", description="Minimum level of log lines.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description=(
+            "Log lines as JSON objects (`json`) or readable text (`console`); `auto`: console "
+            "when stderr is a terminal, JSON otherwise."
+        ),
+    )
     metrics: bool = Field(
         default=True, description="Serve Prometheus metrics at `/metrics` (no API key needed)."
     )
@@ -78,6 +85,27 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(
         default=100, gt=0, description="Largest accepted upload, in MB (larger: 413)."
+    )
+    max_body_kb: int = Field(
+        default=1024,
+        ge=1,
+        le=1024 * 1024,
+        description="Largest request body other than an upload (JSON), in KiB (larger: 413).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Requests per minute allowed to one API key, in bursts of up to a minute's worth "
+            "(more: 429 with `Retry-After`); 0: no limit."
+        ),
+    )
+    cors_origins: str = Field(
+        default="",
+        description=(
+            "Comma-separated origins whose web pages may call the API (CORS), e.g. "
+            "`https://app.example.com`; empty: none."
+        ),
     )
     extraction_timeout_seconds: float = Field(
         default=300, gt=0, description="Wall-clock limit for extracting one document."

@@ -64,3 +64,9 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, location: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.location = location
+
+
+class Unavailable(DomainError):
+    """A dependency (database, blob store, embedder) cannot answer now; retrying may work."""
+
+    code = "unavailable"

@@ -44,6 +44,7 @@ log = logging.getLogger("etagere.documents")
 # An upload commits its blob a moment before its document row; older unreferenced blobs are
 # orphans of a crash.
 ORPHAN_GRACE_SECONDS = 3600.0
+ABANDONED_WRITE_SECONDS = 300.0
 
 AttributeValue = bool | int | float | str | datetime | list[Any]
 
@@ -235,7 +236,8 @@ class DocumentService:
         row is about to be committed is never taken for an orphan.
         """
         cutoff = time.time() - grace_seconds
-        self.blobs.purge_abandoned_writes(cutoff)
+        # A partial write is dead much sooner: an upload in progress keeps touching its file.
+        self.blobs.purge_abandoned_writes(time.time() - min(grace_seconds, ABANDONED_WRITE_SECONDS))
         removed = 0
         keys = list(itertools.islice(self.blobs.keys(older_than=cutoff), 100_000))
         for start in range(0, len(keys), 500):
@@ -322,10 +324,11 @@ def page_slice(text: DocumentText, page_start: int | None, page_end: int | None)
     """The text of pages ``page_start..page_end`` (inclusive, 1-based; out-of-range clipped)."""
     if page_start is None and page_end is None:
         return text.text
+    if page_start is not None and page_end is not None and page_start > page_end:
+        raise InvalidInput("page_start must not be after page_end", ("query", "page_start"))
+    # Only bounds that were given clip: page_start alone past the end is an empty text.
     first = page_start if page_start is not None else 1
     last = page_end if page_end is not None else max((p.number for p in text.pages), default=1)
-    if first > last:
-        raise InvalidInput("page_start must not be after page_end", ("query", "page_start"))
     spans = [p for p in text.pages if first <= p.number <= last]
     if not spans:
         return ""
