@@ -9,6 +9,7 @@ from starlette.routing import Route
 import etagere
 from etagere.agents.http import MCP_PATH, McpEndpoint
 from etagere.http.boundary import RequestBoundary
+from etagere.http.docs import install_docs
 from etagere.http.errors import install_error_handlers
 from etagere.http.guard import RequestGuard
 from etagere.http.metrics import install_metrics
@@ -35,9 +36,12 @@ def create_app(services: Services) -> FastAPI:
         version=etagere.__version__,
         summary="Self-hosted document libraries for AI agents, Mistral Libraries API compatible.",
         lifespan=mcp.lifespan,
+        docs_url=None,  # served from packaged assets by install_docs, not from a CDN
+        redoc_url=None,
     )
     app.state.services = services
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(libraries.router)
     app.include_router(documents.router)
