@@ -23,6 +23,7 @@ from etagere.domain.search import SearchService
 from etagere.domain.sharing import SharingService
 from etagere.domain.signing import UrlSigner
 from etagere.ingestion.extraction import ExtractionLimits
+from etagere.ingestion.extraction.ocr import tesseract_available
 from etagere.ingestion.indexing import ChunkingConfig
 from etagere.ingestion.worker import Worker, WorkerConfig
 from etagere.observability import Metrics
@@ -129,6 +130,11 @@ class Runtime:
 
     def start(self, workers: int, *, sweeper: bool = True) -> None:
         """Start ``workers`` processing loops and, unless told not to, the expiry sweeper."""
+        if workers and self.services.settings.ocr and not tesseract_available():
+            log.warning(
+                "tesseract is not installed: scanned PDFs and images will end 'missing_content' "
+                "(install the tesseract-ocr package, or set ETAGERE_OCR=false to silence this)"
+            )
         for index in range(workers):
             self._spawn(f"worker-{index}", self.worker().run_forever)
         if sweeper:

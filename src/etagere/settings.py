@@ -7,9 +7,9 @@ here because the README's settings table is generated from (and checked against)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -160,6 +160,22 @@ class Settings(BaseSettings):
         default=None,
         description="Signs document URLs; default: a random key kept in the metadata store.",
     )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        """Settings that only make sense together, checked before anything starts."""
+        if self.embedder == "mistral" and self.embedding_api_key is None:
+            raise ValueError("ETAGERE_EMBEDDER=mistral needs ETAGERE_EMBEDDING_API_KEY")
+        if self.embedder == "openai-compatible" and not (
+            self.embedding_url and self.embedding_model
+        ):
+            raise ValueError(
+                "ETAGERE_EMBEDDER=openai-compatible needs ETAGERE_EMBEDDING_URL and "
+                "ETAGERE_EMBEDDING_MODEL"
+            )
+        if self.blob_store == "s3" and not self.s3_bucket:
+            raise ValueError("ETAGERE_BLOB_STORE=s3 needs ETAGERE_S3_BUCKET")
+        return self
 
     def resolved_database_url(self) -> str:
         """The database URL to connect to, defaulting to SQLite inside ``data_dir``."""

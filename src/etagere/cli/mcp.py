@@ -36,7 +36,7 @@ log = logging.getLogger("etagere.mcp")
 def mcp(as_json: bool, **flags: Any) -> None:
     """Serve MCP over stdio as the user of ETAGERE_API_KEY (no running server needed)."""
     settings = build_settings(**flags)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if settings.api_key is None:
         raise click.UsageError("set ETAGERE_API_KEY to the API key the MCP server acts with")
     key = settings.api_key.get_secret_value()
