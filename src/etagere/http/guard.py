@@ -129,6 +129,9 @@ class RequestGuard:
         for route, policy in self.routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
+                # Where routing would put it: a request answered here is measured under its
+                # route's template too (routing replaces it with the same route if it goes on).
+                scope.setdefault("route", route)
                 return policy
         return None
 
