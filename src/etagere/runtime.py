@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from etagere.domain.documents import ABANDONED_WRITE_SECONDS, DocumentService
+from etagere.domain.documents import DocumentService
 from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.reading import ReadingService
@@ -46,6 +46,10 @@ log = logging.getLogger("etagere.runtime")
 
 MB = 1024 * 1024  # as in the 413 message
 ORPHAN_SWEEP_SECONDS = 600.0
+# A partial write in the local temporary folder quiet this long is dead: an upload in progress
+# touches its file with every block. (S3 dates a multipart upload from its start instead, so
+# there the orphan sweep's hour applies.)
+ABANDONED_WRITE_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,7 @@ class Runtime:
         db = Database(settings.resolved_database_url())
         db.migrate()
         blobs = build_blob_store(settings)
-        # Partial writes left by a crash: an upload in progress touches its file continuously,
-        # so anything quiet for a few minutes is dead and would otherwise wait for the sweeper.
-        try:
-            blobs.purge_abandoned_writes(time.time() - ABANDONED_WRITE_SECONDS)
-        except OSError as exc:  # the blob store is down: /readyz says so; the sweeper retries
-            log.warning("could not clear partial writes at start: %s", exc)
+        purge_partial_writes(blobs)
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
         backend = build_search_backend(db, embedder)
@@ -164,6 +163,7 @@ class Runtime:
         while not stop.wait(interval):
             try:
                 removed = self.services.documents.sweep_expired()
+                purge_partial_writes(self.services.blobs)
                 if time.monotonic() >= next_orphan_sweep:
                     orphans = self.services.documents.sweep_orphans()
                     next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_SECONDS
@@ -174,6 +174,13 @@ class Runtime:
                 continue
             if removed:
                 log.info("expired documents deleted", extra={"count": removed})
+
+
+def purge_partial_writes(blobs: BlobStore) -> None:
+    """Remove the local temporary folder's partial writes left by a crash (at start and by the
+    sweeper), rather than an hour later with the orphans."""
+    if isinstance(blobs, LocalBlobStore):
+        blobs.purge_abandoned_writes(time.time() - ABANDONED_WRITE_SECONDS)
 
 
 def build_embedder(settings: Settings) -> Embedder:

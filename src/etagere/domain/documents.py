@@ -44,7 +44,6 @@ log = logging.getLogger("etagere.documents")
 # An upload commits its blob a moment before its document row; older unreferenced blobs are
 # orphans of a crash.
 ORPHAN_GRACE_SECONDS = 3600.0
-ABANDONED_WRITE_SECONDS = 300.0
 
 AttributeValue = bool | int | float | str | datetime | list[Any]
 
@@ -236,8 +235,7 @@ class DocumentService:
         row is about to be committed is never taken for an orphan.
         """
         cutoff = time.time() - grace_seconds
-        # A partial write is dead much sooner: an upload in progress keeps touching its file.
-        self.blobs.purge_abandoned_writes(time.time() - min(grace_seconds, ABANDONED_WRITE_SECONDS))
+        self.blobs.purge_abandoned_writes(cutoff)
         removed = 0
         keys = list(itertools.islice(self.blobs.keys(older_than=cutoff), 100_000))
         for start in range(0, len(keys), 500):
