@@ -168,6 +168,7 @@ def test_memory_stays_flat_under_ten_100mb_bodies(edge_server: EtagereServer) ->
     finally:
         stop.set()
         sampler.join()
+    print(f"server RSS: idle {idle / MB:.0f} MB, peak under ten 100 MB bodies {peak / MB:.0f} MB")
     assert len(answers) == 10
     assert {a.status for a in answers} <= {401, 413}
     assert peak - idle < 50 * MB, f"idle {idle / MB:.0f} MB, peak {peak / MB:.0f} MB"
