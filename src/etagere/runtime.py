@@ -29,6 +29,7 @@ from etagere.domain.sessions import SessionService
 from etagere.domain.sharing import SharingService
 from etagere.domain.signing import UrlSigner
 from etagere.ingestion.extraction import ExtractionLimits
+from etagere.ingestion.extraction.ocr import tesseract_available
 from etagere.ingestion.indexing import ChunkingConfig
 from etagere.ingestion.worker import Worker, WorkerConfig
 from etagere.observability import Metrics
@@ -38,6 +39,7 @@ from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.postgres import PostgresSearchBackend
 from etagere.settings import Settings
 from etagere.storage.blobs import BlobStore, LocalBlobStore
+from etagere.storage.data_dir import prepare_data_dir
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.secrets import get_or_create_secret
 
@@ -45,6 +47,10 @@ log = logging.getLogger("etagere.runtime")
 
 MB = 1024 * 1024  # as in the 413 message
 ORPHAN_SWEEP_SECONDS = 600.0
+# A partial write in the local temporary folder quiet this long is dead: an upload in progress
+# touches its file with every block. (S3 dates a multipart upload from its start instead, so
+# there the orphan sweep's hour applies.)
+ABANDONED_WRITE_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -83,10 +89,11 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         """Connect to the stores (migrating the schema) and build the services."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(settings.data_dir)
         db = Database(settings.resolved_database_url())
         db.migrate()
         blobs = build_blob_store(settings)
+        purge_partial_writes(blobs)
         signer = UrlSigner(_signing_secret(settings, db), settings.signed_url_seconds)
         embedder = build_embedder(settings)
         backend = build_search_backend(db, embedder, settings)
@@ -135,6 +142,11 @@ class Runtime:
 
     def start(self, workers: int, *, sweeper: bool = True) -> None:
         """Start ``workers`` processing loops and, unless told not to, the expiry sweeper."""
+        if workers and self.services.settings.ocr and not tesseract_available():
+            log.warning(
+                "tesseract is not installed: scanned PDFs and images will end 'missing_content' "
+                "(install the tesseract-ocr package, or set ETAGERE_OCR=false to silence this)"
+            )
         for index in range(workers):
             self._spawn(f"worker-{index}", self.worker().run_forever)
         if sweeper:
@@ -170,6 +182,7 @@ class Runtime:
         while not stop.wait(interval):
             try:
                 removed = self.services.documents.sweep_expired()
+                purge_partial_writes(self.services.blobs)
                 if time.monotonic() >= next_orphan_sweep:
                     orphans = self.services.documents.sweep_orphans()
                     next_orphan_sweep = time.monotonic() + ORPHAN_SWEEP_SECONDS
@@ -180,6 +193,13 @@ class Runtime:
                 continue
             if removed:
                 log.info("expired documents deleted", extra={"count": removed})
+
+
+def purge_partial_writes(blobs: BlobStore) -> None:
+    """Remove the local temporary folder's partial writes left by a crash (at start and by the
+    sweeper), rather than an hour later with the orphans."""
+    if isinstance(blobs, LocalBlobStore):
+        blobs.purge_abandoned_writes(time.time() - ABANDONED_WRITE_SECONDS)
 
 
 def build_embedder(settings: Settings) -> Embedder:

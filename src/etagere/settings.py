@@ -7,9 +7,9 @@ here because the README's settings table is generated from (and checked against)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         ),
     )
     log_level: LogLevel = Field(default="info", description="Minimum level of log lines.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description=(
+            "Log lines as JSON objects (`json`) or readable text (`console`); `auto`: console "
+            "when stderr is a terminal, JSON otherwise."
+        ),
+    )
     metrics: bool = Field(
         default=True, description="Serve Prometheus metrics at `/metrics` (no API key needed)."
     )
@@ -88,6 +95,27 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(
         default=100, gt=0, description="Largest accepted upload, in MB (larger: 413)."
+    )
+    max_body_kb: int = Field(
+        default=1024,
+        ge=1,
+        le=1024 * 1024,
+        description="Largest request body other than an upload (JSON), in KiB (larger: 413).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Requests per minute allowed to one API key, in bursts of up to a minute's worth "
+            "(more: 429 with `Retry-After`); 0: no limit."
+        ),
+    )
+    cors_origins: str = Field(
+        default="",
+        description=(
+            "Comma-separated origins whose web pages may call the API (CORS), e.g. "
+            "`https://app.example.com`; empty: none."
+        ),
     )
     extraction_timeout_seconds: float = Field(
         default=300, gt=0, description="Wall-clock limit for extracting one document."
@@ -214,6 +242,22 @@ class Settings(BaseSettings):
     console_idle_minutes: float = Field(
         default=60, gt=0, description="A web console session ends after this long without use."
     )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        """Settings that only make sense together, checked before anything starts."""
+        if self.embedder == "mistral" and self.embedding_api_key is None:
+            raise ValueError("ETAGERE_EMBEDDER=mistral needs ETAGERE_EMBEDDING_API_KEY")
+        if self.embedder == "openai-compatible" and not (
+            self.embedding_url and self.embedding_model
+        ):
+            raise ValueError(
+                "ETAGERE_EMBEDDER=openai-compatible needs ETAGERE_EMBEDDING_URL and "
+                "ETAGERE_EMBEDDING_MODEL"
+            )
+        if self.blob_store == "s3" and not self.s3_bucket:
+            raise ValueError("ETAGERE_BLOB_STORE=s3 needs ETAGERE_S3_BUCKET")
+        return self
 
     def resolved_database_url(self) -> str:
         """The database URL to connect to, defaulting to SQLite inside ``data_dir``."""

@@ -11,6 +11,7 @@ import click
 from etagere.cli.options import build_settings, emit, store_options
 from etagere.core.errors import DomainError
 from etagere.domain.identity import IdentityService
+from etagere.storage.data_dir import prepare_data_dir
 from etagere.storage.metadata import Database
 
 
@@ -24,7 +25,7 @@ Action = Callable[[IdentityService], tuple[dict[str, Any], str]]
 
 def _run(as_json: bool, flags: dict[str, Any], action: Action) -> None:
     settings = build_settings(**flags)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     db = Database(settings.resolved_database_url())
     db.migrate()
     try:

@@ -52,7 +52,7 @@ def mcp(as_json: bool, server_url: str | None, api_key: str | None, **flags: Any
         bridge(server_url, api_key, flags)
         return
     settings = build_settings(**flags)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if settings.api_key is None:
         raise click.UsageError("set ETAGERE_API_KEY to the API key the MCP server acts with")
     key = settings.api_key.get_secret_value()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,7 @@ workers_option = click.option(
 def serve(as_json: bool, **flags: Any) -> None:
     """Serve the API, with processing workers in the same process."""
     settings = build_settings(**flags)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     runtime = Runtime.open(settings)
     seed = settings.api_key.get_secret_value() if settings.api_key else None
     created = runtime.services.identity.bootstrap(seed)
@@ -52,20 +54,53 @@ def serve(as_json: bool, **flags: Any) -> None:
         announce_bootstrap(settings, created, seed_given=seed is not None, as_json=as_json)
     runtime.start(settings.workers)
     runtime.warm_search()
-    log.info(
-        "listening",
-        extra={"host": settings.host, "port": settings.port, "workers": settings.workers},
+    config = uvicorn.Config(
+        with_console(create_app(runtime.services), runtime.services),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
+    server = AnnouncingServer(
+        config, lambda port: announce_listening(settings, port, as_json=as_json)
     )
     try:
-        uvicorn.run(
-            with_console(create_app(runtime.services), runtime.services),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-        )
+        server.run()
     finally:
         runtime.stop()
+
+
+class AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that says where it listens once the socket is really bound."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit and self.servers:
+            port = int(self.servers[0].sockets[0].getsockname()[1])
+            self._announce(port)
+
+
+def announce_listening(settings: Settings, port: int, *, as_json: bool) -> None:
+    """One line for the person who started the server: the URL, the key, the docs."""
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    key_file = settings.data_dir / KEY_FILE
+    if settings.api_key is not None:
+        key = "the API key is the one in ETAGERE_API_KEY"
+    elif key_file.exists():
+        key = f"the first API key is in {key_file}"
+    else:
+        key = "create API keys with `etagere admin create-key`"
+    log.info("listening", extra={"host": settings.host, "port": port, "url": url})
+    emit(
+        as_json,
+        {"event": "listening", "url": url, "docs": f"{url}/docs", "api_key_file": str(key_file)},
+        f"etagere is listening on {url} ({key}; API docs at {url}/docs)",
+    )
 
 
 @click.command()
@@ -84,7 +119,7 @@ def serve(as_json: bool, **flags: Any) -> None:
 def worker(as_json: bool, **flags: Any) -> None:
     """Process documents (no HTTP API); run as many as the machine allows."""
     settings = build_settings(**flags)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     runtime = Runtime.open(settings)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runtime.stop_event.set())

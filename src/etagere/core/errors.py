@@ -73,7 +73,7 @@ class Duplicate(Conflict):
 
 
 class Unavailable(DomainError):
-    """The service cannot answer yet (indexes loading, a store down); retrying later may work."""
+    """A dependency (database, blob store, embedder, indexes) cannot answer now; retry later."""
 
     code = "unavailable"
 

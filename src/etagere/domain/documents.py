@@ -333,10 +333,11 @@ def page_slice(text: DocumentText, page_start: int | None, page_end: int | None)
     """The text of pages ``page_start..page_end`` (inclusive, 1-based; out-of-range clipped)."""
     if page_start is None and page_end is None:
         return text.text
+    if page_start is not None and page_end is not None and page_start > page_end:
+        raise InvalidInput("page_start must not be after page_end", ("query", "page_start"))
+    # Only bounds that were given clip: page_start alone past the end is an empty text.
     first = page_start if page_start is not None else 1
     last = page_end if page_end is not None else max((p.number for p in text.pages), default=1)
-    if first > last:
-        raise InvalidInput("page_start must not be after page_end", ("query", "page_start"))
     spans = [p for p in text.pages if first <= p.number <= last]
     if not spans:
         return ""

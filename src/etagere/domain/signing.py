@@ -37,7 +37,8 @@ class UrlSigner:
     def verify(self, document_id: UUID, served: Served, expires: int, signature: str) -> None:
         """Raise ``Forbidden`` unless the signature matches and has not expired."""
         expected = self._sign(document_id, served, expires)
-        if not hmac.compare_digest(expected, signature):
+        # Compared as bytes: ``compare_digest`` refuses a non-ASCII str instead of answering no.
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
             raise Forbidden("Invalid URL signature")
         if expires < time.time():
             raise Forbidden("This signed URL has expired; ask for a new one")

@@ -1,19 +1,19 @@
-"""The ASGI application: routers, error table, request logging and metrics."""
+"""The ASGI application: routers, error table, request guard and boundary, CORS, metrics."""
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 import etagere
 from etagere.agents.http import MCP_PATH, McpEndpoint
+from etagere.http.boundary import RequestBoundary
+from etagere.http.docs import install_docs
 from etagere.http.errors import install_error_handlers
+from etagere.http.guard import RequestGuard
 from etagere.http.metrics import install_metrics
+from etagere.http.openapi import document_errors
 from etagere.http.routes import (
     agents,
     context,
@@ -26,10 +26,8 @@ from etagere.http.routes import (
     signed,
     tools,
 )
-from etagere.logs import current_request_id
 from etagere.runtime import Services
-
-log = logging.getLogger("etagere.http")
+from etagere.settings import Settings
 
 
 def create_app(services: Services) -> FastAPI:
@@ -40,9 +38,12 @@ def create_app(services: Services) -> FastAPI:
         version=etagere.__version__,
         summary="Self-hosted document libraries for AI agents, Mistral Libraries API compatible.",
         lifespan=mcp.lifespan,
+        docs_url=None,  # served from packaged assets by install_docs, not from a CDN
+        redoc_url=None,
     )
     app.state.services = services
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(libraries.router)
     app.include_router(documents.router)
@@ -55,39 +56,30 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(conversations.router)
     # MCP over streamable HTTP: an ASGI app (not a request handler), authenticated on its own.
     app.router.routes.append(Route(MCP_PATH, endpoint=mcp, include_in_schema=False))
-    app.middleware("http")(_log_requests)
+    document_errors(app)
+    # Middleware added last runs first: metrics, then the request boundary (id, log, last-resort
+    # 500), CORS (so that refusals carry its headers too), and the guard nearest the routes.
+    app.add_middleware(
+        RequestGuard, services=services, routes=list(app.router.routes), keyed_paths=[MCP_PATH]
+    )
+    origins = cors_origins(services.settings)
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestBoundary)
     if services.settings.metrics:
         install_metrics(app, services.metrics)  # last: outermost, it times the logging too
     return app
 
 
-async def _log_requests(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    # Every line logged while serving the request carries the id. Not reset afterwards: uvicorn
-    # serves each request in a task of its own, and its report of an unhandled error (logged
-    # after this returns) should carry the id too.
-    current_request_id.set(request_id)
-    started = time.perf_counter()
-    try:
-        response = await call_next(request)
-    except Exception:
-        _log_request(request, request_id, 500, started)
-        raise
-    response.headers["x-request-id"] = request_id
-    _log_request(request, request_id, response.status_code, started)
-    return response
-
-
-def _log_request(request: Request, request_id: str, status: int, started: float) -> None:
-    log.info(
-        "request",
-        extra={
-            "request_id": request_id,
-            "method": request.method,
-            "path": request.url.path,
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        },
-    )
+def cors_origins(settings: Settings) -> list[str]:
+    """The origins of ``ETAGERE_CORS_ORIGINS`` (none by default: no CORS headers at all)."""
+    return [
+        origin.strip().rstrip("/") for origin in settings.cors_origins.split(",") if origin.strip()
+    ]

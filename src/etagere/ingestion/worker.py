@@ -155,15 +155,28 @@ class Worker:
             log.info("result dropped: newer state", extra={"document_id": str(job.document_id)})
             return
         self.metrics.document_processed(outcome.status.value)
-        log.info(
-            "document processed",
+        failed = outcome.status is ProcessStatus.ERROR
+        # A failure is the operator's business: say which document, where, and why.
+        (log.warning if failed else log.info)(
+            "document failed" if failed else "document processed",
             extra={
-                "document_id": str(job.document_id),
+                **self._describe_document(job.document_id),
                 "status": outcome.status.value,
+                "reason": outcome.reason,
                 "seconds": round(time.perf_counter() - started, 3),
                 "attempt": job.attempts,
             },
         )
+
+    def _describe_document(self, document_id: UUID) -> dict[str, str | None]:
+        """The id, library and name of a document, for a log line."""
+        with self.db.read() as conn:
+            document = document_store.get_document(conn, document_id)
+        return {
+            "document_id": str(document_id),
+            "library_id": str(document.library_id) if document else None,
+            "document_name": document.name if document else None,
+        }
 
     def _process(self, job: job_store.ClaimedJob) -> tuple[Outcome, Embedded] | None:
         """Extract, then chunk and embed: everything slow, outside any transaction."""
@@ -252,7 +265,9 @@ class Worker:
             )
             job_store.finish(conn, job, self.name, now, failed=True)
         self.metrics.document_processed("error")
-        log.warning("job abandoned", extra={"document_id": str(job.document_id), "reason": reason})
+        log.warning(
+            "document failed", extra={**self._describe_document(job.document_id), "reason": reason}
+        )
 
     def renew(self, job: job_store.ClaimedJob) -> bool:
         until = utcnow() + timedelta(seconds=self.config.lease_seconds)

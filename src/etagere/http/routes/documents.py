@@ -21,7 +21,7 @@ from etagere.http.wire.documents import (
     ProcessingStatusOut,
     UpdateDocumentIn,
 )
-from etagere.http.wire.libraries import PaginationInfo
+from etagere.http.wire.libraries import MAX_PAGE, PaginationInfo
 
 router = APIRouter(prefix="/v1/libraries/{library_id}/documents", tags=["documents"])
 
@@ -35,7 +35,7 @@ def list_documents(
     library_id: UUID,
     search: Annotated[str | None, Query(max_length=500)] = None,
     page_size: Annotated[int, Query(ge=1, le=100)] = 100,
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 0,
     filters_attributes: Annotated[
         str | None,
         Query(max_length=20_000, description="A JSON filter (see README: Filters)"),

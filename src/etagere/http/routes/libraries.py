@@ -12,6 +12,7 @@ from etagere.domain.libraries import MAX_PAGE_SIZE, LibraryChanges
 from etagere.http.auth import CallerDep
 from etagere.http.state import services
 from etagere.http.wire.libraries import (
+    MAX_PAGE,
     CreateLibraryIn,
     LibraryOut,
     ListLibrariesOut,
@@ -28,7 +29,9 @@ def list_libraries(
     caller: CallerDep,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
     page_token: Annotated[str | None, Query(max_length=512)] = None,
-    page: Annotated[int | None, Query(ge=0, description="Deprecated: use page_token")] = None,
+    page: Annotated[
+        int | None, Query(ge=0, le=MAX_PAGE, description="Deprecated: use page_token")
+    ] = None,
     search: Annotated[str | None, Query(max_length=500)] = None,
     filter_owned_by_me: Annotated[bool | None, Query(description="Deprecated")] = None,
 ) -> ListLibrariesOut:

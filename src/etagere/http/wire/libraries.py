@@ -14,6 +14,9 @@ from etagere.http.wire.sharing import role_name
 
 MIN_CHUNK_SIZE = 256
 MAX_CHUNK_SIZE = 32_768
+# Offset paging stops here (10^8 items at the largest page size): a larger page number would
+# overflow the stores' 64-bit offsets and could never hold anything anyway.
+MAX_PAGE = 1_000_000
 
 
 class LibraryOut(BaseModel):

@@ -73,7 +73,7 @@ class RRFRetrieverIn(_Strict):
     type: Literal["rrf"] = "rrf"
     retrievers: list[ChildRetriever] = Field(min_length=1, max_length=10)
     top_k: TopK = 20
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
     rank_constant: int = Field(default=60, ge=1, le=10_000)
     filter: dict[str, Any] | None = None
 
