@@ -18,6 +18,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "etagere"
 FLOORS: dict[str, int] = {
     "__main__": 100,
     "cli": 90,
+    # clients of a running server over HTTP (import/export, framework retrievers)
+    "integrations": 89,
+    "transfer": 88,
     "http": 80,
     "console": 85,
     "agents": 70,

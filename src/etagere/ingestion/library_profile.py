@@ -16,8 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import Connection
-
+from etagere.storage.metadata import Connection
 from etagere.storage.metadata.profiles import DocumentGist, document_gists, set_generated
 
 NAME_TERMS = 3
