@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from etagere.ingestion.extraction import EncryptedDocument, ExtractionLimits, extract, mime
-from etagere.ingestion.extraction.engine import _BY_TYPE, _WITH_TYPE
+from etagere.ingestion.extraction.formats import FORMATS
 from tests.extraction.test_extraction_eval_docs import Case, assert_valid
 from tests.support.samples.office import DOCX_MARKER, HEADER_TITLE
 from tests.support.samples.prose import CRAZY_PHRASE
@@ -131,7 +131,7 @@ def test_the_samples_cover_every_format_the_engine_reads(samples: Path) -> None:
     from etagere.ingestion.extraction import detect_type
 
     seen = {detect_type(path, path.name) for path in samples.iterdir() if "lock" not in path.name}
-    dispatched = (set(_BY_TYPE) | set(_WITH_TYPE)) - {mime.PPT}  # .ppt is refused by design
+    dispatched = {t for f in FORMATS for t in f.mime_types}  # .ppt is refused by design
     assert dispatched - seen == set(), "formats without a sample"
     assert {mime.MARKDOWN, mime.CSV, mime.TSV, mime.JSON, mime.JSONL, mime.XML, mime.YAML} <= seen
 
