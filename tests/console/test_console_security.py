@@ -176,10 +176,11 @@ def test_session_cookie_flags_and_sign_out(console_env: ConsoleEnv) -> None:
 
 
 def test_api_paths_are_never_the_consoles(console_env: ConsoleEnv) -> None:
-    """Mounted after every API route: API paths keep their JSON answers and operations pages."""
+    """API paths keep the API's JSON answers and operations pages, even from a browser."""
     with Browser(console_env.server) as browser:
         unknown = browser.get("/v1/libraries/nowhere/at/all")
-        assert unknown.status_code == 404 and unknown.json() == {"detail": "Not Found"}
+        assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+        assert "/docs" in unknown.json()["detail"]
         assert browser.get("/v1/libraries").status_code == 401
         assert browser.get("/metrics").headers["content-type"].startswith("text/plain")
         assert browser.get("/healthz").status_code == 200

@@ -17,7 +17,7 @@ from etagere.console.assets import IMMUTABLE, load_assets
 from etagere.console.pages import auth, documents, keys, libraries, search, sharing
 from etagere.console.render import build_environment, page
 from etagere.core.errors import DomainError, Unauthenticated
-from etagere.http.errors import status_for
+from etagere.http.errors import routing_error, status_for
 from etagere.runtime import Services
 
 CSP = (
@@ -25,11 +25,20 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 # Paths the API owns: an unknown one answers the API's JSON 404, not a console page.
-API_PREFIXES = ("/v1/", "/mcp", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
+API_PREFIXES = (
+    "/v1/",
+    "/mcp",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
 
 
 def create_console(services: Services) -> FastAPI:
-    """The console app; mount it last, at ``/``."""
+    """The console app; ``with_console`` serves it beside the API, on every non-API path."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     assets = load_assets()
     app.state.services = services
@@ -69,8 +78,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if request.url.path.startswith(API_PREFIXES) or wants_json(request):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    if wants_json(request) or "text/html" not in request.headers.get("accept", ""):
+        # A script, not a browser: the API's JSON answer, naming the likely mistake.
+        return routing_error(request, exc)
     message = "No such page." if exc.status_code == 404 else str(exc.detail)
     return page(request, "error.html", exc.status_code, message=message, status=exc.status_code)
 

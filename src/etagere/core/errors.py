@@ -83,6 +83,8 @@ class Unavailable(DomainError):
 
 
 class StoreUnavailable(Unavailable):
-    """The metadata store cannot answer now (down, locked, connection lost)."""
+    """The metadata store cannot answer now (down, locked, connection lost).
 
-    code = "store_unavailable"
+    Same code as any unavailable dependency for clients; a class of its own for the loops
+    (workers, sweepers, metrics) that wait for the store and carry on.
+    """

@@ -130,6 +130,17 @@ def dependency_failure(exc: Exception) -> Unavailable | None:
     return None
 
 
+def routing_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """A routing miss (404, 405) or another HTTP error, as JSON with a pointer to ``/docs``."""
+    if exc.status_code == 404:
+        detail = route_not_found_message(request.method, request.url.path)
+        return json_error(404, detail, "not_found")
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}; see /docs."
+        return json_error(405, detail, "method_not_allowed", dict(exc.headers or {}))
+    return json_error(exc.status_code, str(exc.detail), "http_error", dict(exc.headers or {}))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
@@ -146,13 +157,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def handle_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        if exc.status_code == 404:
-            detail = route_not_found_message(request.method, request.url.path)
-            return json_error(404, detail, "not_found")
-        if exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}; see /docs."
-            return json_error(405, detail, "method_not_allowed", dict(exc.headers or {}))
-        return json_error(exc.status_code, str(exc.detail), "http_error", dict(exc.headers or {}))
+        return routing_error(request, exc)
 
     app.add_exception_handler(DomainError, handle_domain_error)
     for cls in DEPENDENCY_FAILURES:
