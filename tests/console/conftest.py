@@ -38,7 +38,13 @@ class Browser:
     """What a browser does with the console, over plain HTTP: cookies, forms, CSRF tokens."""
 
     def __init__(self, server: EtagereServer) -> None:
-        self.http = httpx.Client(base_url=server.url, follow_redirects=False, timeout=60)
+        # Pages are asked for as a browser asks for them (its navigations accept HTML).
+        self.http = httpx.Client(
+            base_url=server.url,
+            follow_redirects=False,
+            timeout=60,
+            headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+        )
         self.csrf = ""
 
     def sign_in(self, key: str) -> httpx.Response:
