@@ -43,4 +43,14 @@ def _toml_line(name: str, value: object) -> str:
         return f"{name} = {'true' if value else 'false'}"
     if isinstance(value, int | float):
         return f"{name} = {value}"
-    return f"{name} = {json.dumps(str(value))}"
+    return f"{name} = {_toml_value(value)}"
+
+
+def _toml_value(value: object) -> str:
+    """A string, list or table as TOML (JSON's string escapes are TOML's basic strings)."""
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + pairs + " }" if pairs else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
