@@ -16,6 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, status_code_conformance
 
+from tests.support.scripted_model import ScriptedModel
 from tests.support.servers import EtagereServer, StoreLocation
 
 EXAMPLES_PER_OPERATION = 15
@@ -23,9 +24,15 @@ EXAMPLES_PER_OPERATION = 15
 
 @pytest.fixture(scope="module")
 def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtagereServer]:
-    server = EtagereServer(store=StoreLocation(tmp_path_factory.mktemp("fuzz") / "data")).start()
+    # A language model upstream, so that agents and conversations answer as configured (with
+    # none they answer 503 by design, which the fuzzer would rightly count as a 5xx).
+    model = ScriptedModel(passage="typewriter").start()
+    upstream = {"ETAGERE_LLM_PROVIDER": "openai-compatible", "ETAGERE_LLM_URL": model.url}
+    server = EtagereServer(store=StoreLocation(tmp_path_factory.mktemp("fuzz") / "data"))
+    server.start(extra_env=upstream)
     yield server
     server.stop()
+    model.stop()
 
 
 @pytest.fixture(scope="module")

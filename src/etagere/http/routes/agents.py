@@ -12,6 +12,7 @@ from etagere.core.errors import InvalidInput
 from etagere.http.auth import CallerDep
 from etagere.http.state import services
 from etagere.http.wire.agents import CreateAgentIn, UpdateAgentIn, agent_out
+from etagere.http.wire.libraries import MAX_PAGE
 
 MAX_PAGE_SIZE = 100
 
@@ -24,7 +25,7 @@ def require_upstream(request: Request) -> None:
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"], dependencies=[Depends(require_upstream)])
 
-PageQuery = Annotated[int, Query(ge=0)]
+PageQuery = Annotated[int, Query(ge=0, le=MAX_PAGE)]
 PageSizeQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 

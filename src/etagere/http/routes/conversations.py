@@ -28,6 +28,7 @@ from etagere.http.wire.conversations import (
     response_out,
     sse,
 )
+from etagere.http.wire.libraries import MAX_PAGE
 
 log = logging.getLogger("etagere.http.conversations")
 
@@ -64,7 +65,7 @@ def start_conversation(
 def list_conversations(
     request: Request,
     caller: CallerDep,
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=MAX_PAGE)] = 0,
     page_size: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> list[dict[str, Any]]:
     """The caller's conversations, newest first."""
