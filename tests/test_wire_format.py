@@ -105,6 +105,7 @@ def test_operations_endpoints(server: EtagereServer) -> None:
         assert ready.status_code == 200 and ready.json()["checks"] == {
             "database": "ok",
             "blob_store": "ok",
+            "search": "ok",
         }
         spec = http.get("/openapi.json").json()
         assert "/v1/libraries" in spec["paths"]

@@ -37,7 +37,10 @@ def test_a_new_data_directory_is_owner_only(tmp_path: Path) -> None:
 
 def test_everything_the_server_writes_is_owner_only(tmp_path: Path) -> None:
     server = EtagereServer(store=StoreLocation(tmp_path / "data"))
-    # The harness made the directory 0755 (to hold its log): the server fixes it, and says so.
+    # A directory readable by others (as a harness or a careless mkdir leaves it, whatever this
+    # test process's umask is): the server fixes it, and says so.
+    (tmp_path / "data").mkdir(mode=0o755)
+    (tmp_path / "data").chmod(0o755)
     server.start()
     try:
         with server.http() as h:

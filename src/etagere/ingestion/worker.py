@@ -243,8 +243,11 @@ class Worker:
             if outcome.mime_type:
                 values["mime_type"] = outcome.mime_type
             document_store.update_document(conn, job.document_id, values)
-            refresh_library_profile(conn, document.library_id)
             job_store.finish(conn, job, self.name, now, failed=False)
+        # Derived data, in a transaction of its own: holding the document while waiting for its
+        # library would invert the lock order (library, document, job) and deadlock a delete.
+        with self.db.write() as conn:
+            refresh_library_profile(conn, document.library_id)
         return True
 
     def _give_up(self, job: job_store.ClaimedJob) -> None:
