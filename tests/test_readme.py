@@ -81,6 +81,7 @@ def test_only_hosted_service_snippets_are_skipped() -> None:
     skipped = re.findall(r"<!-- readme-test: skip([^>]*)-->\n```python\n(.*?)```", README, re.S)
     assert skipped, "the function-calling example needs Mistral's hosted API"
     for reason, code in skipped:
+        # Only what needs a hosted service (or a language model of the user's) is skipped.
         assert "hosted API" in reason
         assert "MISTRAL_API_KEY" in code
     assert len(python_snippets()) >= 6

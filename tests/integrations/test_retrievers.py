@@ -118,15 +118,16 @@ def test_readme_rag_chain_runs(
     assert block is not None
     code = block.group(1).replace("http://127.0.0.1:8000", library.server.url)
 
-    def echo_model(model: str) -> RunnableLambda[PromptValue, AIMessage]:
+    def echo_model(model: str, **_settings: object) -> RunnableLambda[PromptValue, AIMessage]:
         return RunnableLambda(lambda prompt: AIMessage(prompt.to_string()))
 
     code = code.replace("from langchain_mistralai import ChatMistralAI\n", "")
     env = {"library": SimpleNamespace(id=library.id), "ChatMistralAI": echo_model}
-    os.environ["ETAGERE_API_KEY"] = library.server.api_key
+    os.environ["ETAGERE_KEY"] = library.server.api_key
+    os.environ["MISTRAL_API_KEY"] = "unused: the echo model replaces Mistral's"
     try:
         exec(compile(code, "README.md", "exec"), env)
     finally:
-        del os.environ["ETAGERE_API_KEY"]
+        del os.environ["ETAGERE_KEY"], os.environ["MISTRAL_API_KEY"]
     printed = capsys.readouterr().out
     assert "[lamps.pdf, p. 2]" in printed and "1887" in printed and QUESTION in printed
