@@ -28,7 +28,9 @@ from tests.conftest import ServerFactory, client_for
 from tests.documents.conftest import flat, new_library, wait_all_settled
 from tests.extraction.extraction_fixtures import docx_with_bomb, understate_sizes, write_text_pdf
 from tests.support.documents import upload, upload_bytes, wait_settled
+from tests.support.samples.images import text_image
 from tests.support.samples.office import DOCX_MARKER
+from tests.support.samples.pdfs import write_scanned_pdf
 from tests.support.servers import EtagereServer
 
 pytestmark = pytest.mark.timeout(600)
@@ -477,7 +479,10 @@ def test_extraction_timeout_then_next_document_processes(
     control_path = tmp_path / "control.txt"
     control_path.write_text("A short control note that extracts in well under a second.\n")
     lab = lab_on(start_server(extraction_timeout_seconds=1), control_path)
-    scan = samples / "scanned_report.pdf"
+    # Twenty scanned pages to OCR: well over a second on any machine (Tesseract reads a page in
+    # about half a second at best), so the 1 s limit always cuts it short.
+    page = text_image([f"Scanned page of the long report, line {n}" for n in range(1, 25)])
+    scan = write_scanned_pdf(tmp_path / "long_scan.pdf", [page] * 20)
     slow = lab.upload_settled(scan.name, scan.read_bytes(), timeout=120)
     assert_error(slow, "longer than 1 s")
     following = lab.upload_settled("after.txt", b"The document after the timeout is fine.\n")
