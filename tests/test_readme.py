@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from etagere.settings import settings_reference
-from tests.support.pdf_writer import text_pdf
+from tests.support.samples.pdfs import text_pdf_bytes
 from tests.support.servers import _env, free_port
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -26,7 +26,7 @@ def test_readme_python_snippets_run_in_order_as_pasted(tmp_path: Path) -> None:
     README assumes (``.venv``, ``etagere-data``, a ``report.pdf``), against a real server."""
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     (tmp_path / "report.pdf").write_bytes(
-        text_pdf(
+        text_pdf_bytes(
             [
                 "The typewriter patent was granted to Sholes in 1868.",
                 "The typewriter patent covered the type bars and the carriage.",
