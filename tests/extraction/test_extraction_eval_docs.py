@@ -289,7 +289,11 @@ def test_the_table_covers_every_evaluation_document(docs: Path) -> None:
 
 @pytest.mark.parametrize("case", _params())
 def test_evaluation_document(case: Case, docs: Path, limits: ExtractionLimits) -> None:
-    path = docs / case.name
+    check_case(docs / case.name, case, limits)
+
+
+def check_case(path: Path, case: Case, limits: ExtractionLimits) -> None:
+    """Extract ``path`` and hold it to ``case``: its phrases, pages, OCR use, or its error."""
     if case.error is not None:
         with pytest.raises(case.error) as raised:
             extract(path, filename=case.name, limits=limits)
@@ -298,7 +302,7 @@ def test_evaluation_document(case: Case, docs: Path, limits: ExtractionLimits) -
     result = extract(path, filename=case.name, limits=limits)
     flat = _flat(result.markdown)
     for phrase in case.phrases:
-        assert _flat(phrase) in flat, f"{phrase!r} missing from {case.name}"
+        assert _flat(phrase) in flat, f"{phrase!r} missing from {case.name}: {flat[:300]!r}"
     for phrase in case.absent:
         assert phrase not in result.markdown, f"{phrase!r} should not be indexed"
     if case.pages is not None:
