@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from etagere.console.forms import (
@@ -36,44 +37,51 @@ SortBy = Literal["created_at", "name", "size", "last_processed_at"]
 CHUNK = 1024 * 1024
 
 
+Search = Annotated[str, Query(max_length=500)]
+Where = Annotated[str, Query(max_length=5000)]
+PageNumber = Annotated[int, Query(ge=0, alias="page")]
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """The documents table's query string: name search, attribute filter, sort and page."""
+
+    q: Search = ""
+    where: Where = ""
+    sort: SortBy = "created_at"
+    order: Literal["asc", "desc"] = "desc"
+    page_number: PageNumber = 0
+
+
+TableDep = Annotated[TableQuery, Depends()]
+
+
 def _documents(
-    request: Request,
-    session: SessionDep,
-    library_id: UUID,
-    q: str,
-    where: str,
-    sort: SortBy,
-    order: Literal["asc", "desc"],
-    page_number: int,
+    request: Request, session: SessionDep, library_id: UUID, table: TableQuery
 ) -> dict[str, Any]:
     """What the documents table shows, shared by the page and its live refresh."""
     listing = services(request).documents.list(
         session.caller,
         library_id,
-        search=q,
-        where=parse_attribute_filter(where, ("query", "where")),
-        sort_by=sort,
-        descending=order == "desc",
-        page=page_number,
+        search=table.q,
+        where=parse_attribute_filter(table.where, ("query", "where")),
+        sort_by=table.sort,
+        descending=table.order == "desc",
+        page=table.page_number,
         page_size=PAGE_SIZE,
     )
     pages = max(1, -(-listing.total // PAGE_SIZE))
     return {
         "documents": listing.items,
         "total": listing.total,
-        "q": q,
-        "where": where,
-        "sort": sort,
-        "order": order,
-        "page_number": page_number,
+        "q": table.q,
+        "where": table.where,
+        "sort": table.sort,
+        "order": table.order,
+        "page_number": table.page_number,
         "pages": pages,
         "pending": any(d.process_status in PENDING for d in listing.items),
     }
-
-
-Search = Annotated[str, Query(max_length=500)]
-Where = Annotated[str, Query(max_length=5000)]
-PageNumber = Annotated[int, Query(ge=0, alias="page")]
 
 
 @router.get("/libraries/{library_id}")
@@ -81,15 +89,11 @@ def library(
     request: Request,
     session: SessionDep,
     library_id: UUID,
-    q: Search = "",
-    where: Where = "",
-    sort: SortBy = "created_at",
-    order: Literal["asc", "desc"] = "desc",
-    page_number: PageNumber = 0,
+    table: TableDep,
 ) -> Response:
     view = services(request).libraries.get(session.caller, library_id)
-    table = _documents(request, session, library_id, q, where, sort, order, page_number)
-    return page(request, "library.html", view=view, Role=Role, **table)
+    rows = _documents(request, session, library_id, table)
+    return page(request, "library.html", view=view, Role=Role, **rows)
 
 
 @router.get("/libraries/{library_id}/rows")
@@ -97,16 +101,12 @@ def library_rows(
     request: Request,
     session: SessionDep,
     library_id: UUID,
-    q: Search = "",
-    where: Where = "",
-    sort: SortBy = "created_at",
-    order: Literal["asc", "desc"] = "desc",
-    page_number: PageNumber = 0,
+    table: TableDep,
 ) -> Response:
     """The documents section alone (count, table, pager), polled while work is pending."""
     view = services(request).libraries.get(session.caller, library_id)
-    table = _documents(request, session, library_id, q, where, sort, order, page_number)
-    return page(request, "_documents.html", view=view, **table)
+    rows = _documents(request, session, library_id, table)
+    return page(request, "_documents.html", view=view, **rows)
 
 
 @router.post("/libraries/{library_id}/upload")
