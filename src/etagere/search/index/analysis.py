@@ -14,6 +14,8 @@ English-only index costs exactly one field and no detection, as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import tantivy
 
 from etagere.search.language import DEFAULT_LANGUAGE, LANGUAGES, REGCONFIG, language_weights
@@ -71,10 +73,20 @@ class LanguageFields:
         entry.add_text(field_name(known), text)
         self.present.add(known)
 
-    def query(self, schema: tantivy.Schema, text: str, conjunction: bool) -> tantivy.Query | None:
-        """The query's terms in every present language (None: no term survives analysis)."""
+    def query(
+        self,
+        schema: tantivy.Schema,
+        text: str,
+        conjunction: bool,
+        also_present: Iterable[str] = (),
+    ) -> tantivy.Query | None:
+        """The query's terms in every present language (None: no term survives analysis).
+
+        ``also_present``: languages held by another index searched with the same query (a
+        persisted generation beneath this one), so that both are asked the same question.
+        """
         occur = tantivy.Occur.Must if conjunction else tantivy.Occur.Should
-        searched = self._searched()
+        searched = self._searched(also_present)
         weights = language_weights(text, searched) if len(searched) > 1 else {}
         per_language: list[tantivy.Query] = []
         for language in searched:
@@ -93,6 +105,7 @@ class LanguageFields:
             return per_language[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_language])
 
-    def _searched(self) -> list[str]:
+    def _searched(self, also_present: Iterable[str] = ()) -> list[str]:
         # Before the first document, search English so that an empty index behaves as before.
-        return [lang for lang in LANGUAGES if lang in self.present] or [DEFAULT_LANGUAGE]
+        present = self.present.union(also_present)
+        return [lang for lang in LANGUAGES if lang in present] or [DEFAULT_LANGUAGE]

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from etagere.core.chunks import FloatVector, IndexedChunk, Scope, Scored
-from etagere.search.index.analysis import LanguageFields
 from etagere.search.index.memory import MemoryIndex, keyword_search, vector_search
 from etagere.search.index.snapshot import Snapshot
 
@@ -58,9 +57,9 @@ class LayeredIndex:
         found = self.overlay.keyword(scope, query, k, conjunction=conjunction)
         if self.base is not None:
             kept = tuple(lib for lib in scope.library_ids if lib not in self.dropped)
-            fields = LanguageFields()
-            fields.present = set(self.base.languages) | self.overlay.languages.present
-            words = fields.query(self.base.text.schema, query, conjunction)
+            words = self.overlay.languages.query(
+                self.base.text.schema, query, conjunction, also_present=self.base.languages
+            )
             found += keyword_search(
                 self.base.text,
                 Scope(kept, scope.document_ids),
