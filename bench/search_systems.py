@@ -22,7 +22,7 @@ from search_data import Corpus, Matrix
 
 from etagere.core.chunks import IndexedChunk, Scope, Scored
 from etagere.domain.search import hybrid as hybrid_query
-from etagere.search.fusion import reciprocal_rank_fusion
+from etagere.search.fusion import convex_fusion
 from etagere.search.index import memory
 from etagere.search.index.layered import LayeredIndex
 from etagere.search.index.snapshot import Changes, Watermark, open_current, write_generation
@@ -32,6 +32,9 @@ TOP_K = 10
 DEPTH = hybrid_query("q", TOP_K, None).retrievers[0].top_k
 LIBRARY = UUID("00000000-0000-4000-8000-000000000016")
 CHUNKS_PER_DOCUMENT = 10
+# The filtered rows keep one document in FILTER_EVERY: 1% of the chunks, as an attribute
+# filter that keeps 1% of the documents does once the store has resolved it to document ids.
+FILTER_EVERY = 100
 QueryFn = Callable[[str, np.ndarray], list[int]]
 
 
@@ -46,20 +49,23 @@ class Etagere:
         self.directory = directory or Path(tempfile.mkdtemp(prefix="etagere-bench-index-"))
         self.library = LIBRARY
         self.scope = Scope((self.library,))
+        self.filtered = Scope((self.library,), frozenset())
         self.index = LayeredIndex(None)
 
     def build(self, corpus: Corpus) -> None:
         """Write the first generation from documents of 10 chunks, as a first start does."""
+        documents = [uuid4() for _ in corpus.batches(CHUNKS_PER_DOCUMENT)]
         fresh = (
             [
                 (
                     self.library,
-                    uuid4(),
+                    document,
                     [IndexedChunk(i, corpus.text(i), corpus.vectors[i]) for i in chunks],
                 )
             ]
-            for chunks in corpus.batches(CHUNKS_PER_DOCUMENT)
+            for document, chunks in zip(documents, corpus.batches(CHUNKS_PER_DOCUMENT), strict=True)
         )
+        self.filtered = Scope((self.library,), frozenset(documents[::FILTER_EVERY]))
         changes = Changes(set(), set(), fresh)
         write_generation(self.directory, None, changes, Watermark(1, "bench"), self.MODEL)
         self.index = LayeredIndex(open_current(self.directory, self.MODEL))
@@ -77,21 +83,37 @@ class Etagere:
     def vector(self, text: str, vector: np.ndarray) -> list[int]:
         return [s.seq for s in self.index.nearest(self.scope, vector, TOP_K)]
 
-    def hybrid(self, text: str, vector: np.ndarray) -> list[int]:
-        """What the default search does after embedding: BM25 and HNSW candidates, RRF."""
+    def hybrid(self, text: str, vector: np.ndarray, scope: Scope | None = None) -> list[int]:
+        """What the default search does after embedding: BM25 and HNSW candidates, fused."""
+        within = scope or self.scope
         rankings = [
-            self.index.keyword(self.scope, text, DEPTH),
-            self.index.nearest(self.scope, vector, DEPTH),
+            self.index.keyword(within, text, DEPTH),
+            self.index.nearest(within, vector, DEPTH),
         ]
-        return [s.seq for s in reciprocal_rank_fusion(rankings)[:TOP_K]]
+        return [s.seq for s in convex_fusion(rankings)[:TOP_K]]
+
+    def hybrid_filtered(self, text: str, vector: np.ndarray) -> list[int]:
+        """The default search under a filter that keeps 1% of the documents."""
+        return self.hybrid(text, vector, self.filtered)
+
+    def filtered_keys(self) -> np.ndarray:
+        """The chunk numbers the filtered scope keeps (for its exact reference)."""
+        base = self.index.base
+        assert base is not None
+        return np.asarray(base.keys.keys(list(self.filtered.document_ids or ()), self.library))
 
     def hybrid_exact(
-        self, text: str, exact_ids: list[int], vectors: Matrix, vector: np.ndarray
+        self,
+        text: str,
+        exact_ids: list[int],
+        vectors: Matrix,
+        vector: np.ndarray,
+        scope: Scope | None = None,
     ) -> list[int]:
         """The reference for hybrid recall: the same fusion over exact vector candidates."""
         exact = [Scored(i, float(vectors[i] @ vector)) for i in exact_ids[:DEPTH]]
-        rankings = [self.index.keyword(self.scope, text, DEPTH), exact]
-        return [s.seq for s in reciprocal_rank_fusion(rankings)[:TOP_K]]
+        rankings = [self.index.keyword(scope or self.scope, text, DEPTH), exact]
+        return [s.seq for s in convex_fusion(rankings)[:TOP_K]]
 
     def close(self) -> None:
         self.index = LayeredIndex(None)
@@ -104,7 +126,9 @@ class Etagere:
             f"usearch {_version('usearch')} "
             f"(connectivity {memory.CONNECTIVITY}, expansion_add {memory.EXPANSION_ADD}, "
             f"expansion_search {_expansions()}, exact below {memory.EXACT_BELOW:,}); "
-            f"hybrid = RRF(k=60) of BM25 top {DEPTH} and vector top {DEPTH}, top {TOP_K}"
+            f"hybrid = min-max score fusion (the default search's) of BM25 top {DEPTH} and "
+            f"vector top {DEPTH}, top {TOP_K}; filtered = the same under a filter keeping "
+            f"1 document in {FILTER_EVERY}"
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -20,16 +21,21 @@ CALLER_STATE_KEY = "etagere_caller"
 _bearer = HTTPBearer(auto_error=False, description="An etagere API key")
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The authenticated caller; raises ``Unauthenticated`` (401) otherwise."""
+    """The authenticated caller; raises ``Unauthenticated`` (401) otherwise.
+
+    Async so that taking the guard's caller costs no hop to a worker thread (FastAPI runs a
+    sync dependency in one); only the fallback reads the database, in a thread.
+    """
     known = request.scope.get("state", {}).get(CALLER_STATE_KEY)
     if isinstance(known, Caller):
         return known
     secret = credentials.credentials if credentials is not None else None
-    return services(request).identity.authenticate(secret)
+    caller: Caller = await anyio.to_thread.run_sync(services(request).identity.authenticate, secret)
+    return caller
 
 
 def bearer_secret(header: str | None) -> str | None:

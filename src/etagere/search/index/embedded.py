@@ -21,8 +21,10 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import numpy as np
@@ -84,6 +86,7 @@ class EmbeddedSearchBackend:
         self._sync_lock = threading.Lock()
         self._writer_lock: int | None = None
         self._maintained = False  # an API process's background thread opens the indexes
+        self._synced_in: weakref.ref[Any] | None = None
 
     # -- SearchBackend ---------------------------------------------------------------------
 
@@ -116,11 +119,11 @@ class EmbeddedSearchBackend:
     def keyword(
         self, conn: Connection, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:
-        self.sync()
+        self._catch_up(conn)
         return self.index.keyword(scope, query, k, conjunction=conjunction)
 
     def nearest(self, conn: Connection, scope: Scope, vector: FloatVector, k: int) -> list[Scored]:
-        self.sync()
+        self._catch_up(conn)
         return self.index.nearest(scope, vector, k)
 
     def ready(self) -> bool:
@@ -158,8 +161,23 @@ class EmbeddedSearchBackend:
             took = time.monotonic() - started
             wait = max(self.checkpoint_seconds, CHECKPOINT_COST_FACTOR * took)
 
-    def sync(self) -> None:
-        """Bring this process's indexes up to the database's latest committed state."""
+    def _catch_up(self, conn: Connection) -> None:
+        """``sync`` through the search's own read transaction, once per transaction.
+
+        A hybrid search asks both retrievers in one transaction: the second would find nothing
+        new in the same snapshot, so it skips the index-log read (a weak reference, so that a
+        later transaction never passes for this one).
+        """
+        transaction = conn.get_transaction()
+        synced = self._synced_in() if self._synced_in is not None else None
+        if transaction is not None and synced is transaction:
+            return
+        self.sync(conn)
+        self._synced_in = weakref.ref(transaction) if transaction is not None else None
+
+    def sync(self, conn: Connection | None = None) -> None:
+        """Bring this process's indexes up to the database's latest committed state (or
+        ``conn``'s snapshot of it)."""
         if not self._ready.is_set():
             if not self._maintained:  # a tool or a test: nobody else will open them
                 self.warm()
@@ -170,10 +188,16 @@ class EmbeddedSearchBackend:
         with self._sync_lock:
             if self.directory is not None and current_name(self.directory) != self._generation:
                 self._follow_newest(self.directory)
-            with self.db.read() as conn:
-                changes = chunk_store.changes_since(conn, self._position)
-                if changes:
-                    self._replay(conn, changes)
+            if conn is not None:
+                self._replay_since(conn)
+            else:
+                with self.db.read() as own:
+                    self._replay_since(own)
+
+    def _replay_since(self, conn: Connection) -> None:
+        changes = chunk_store.changes_since(conn, self._position)
+        if changes:
+            self._replay(conn, changes)
 
     def checkpoint(self) -> bool:
         """Write a generation with every change the log holds (writer only); False if none."""

@@ -91,13 +91,18 @@ def log_fingerprint(conn: Connection, position: int) -> str:
     return f"{row.library_id}:{row.document_id}" if row else ""
 
 
+# The statements every search runs are built once (bind parameters, not literals): building
+# and cache-keying a SQL expression per query cost more than executing it.
+_CHANGES_SINCE = (
+    sa.select(index_log.c.seq, index_log.c.library_id, index_log.c.document_id)
+    .where(index_log.c.seq > sa.bindparam("position"))
+    .order_by(index_log.c.seq)
+)
+
+
 def changes_since(conn: Connection, position: int) -> list[tuple[int, UUID, UUID | None]]:
-    query = (
-        sa.select(index_log.c.seq, index_log.c.library_id, index_log.c.document_id)
-        .where(index_log.c.seq > position)
-        .order_by(index_log.c.seq)
-    )
-    return [(int(r.seq), r.library_id, r.document_id) for r in conn.execute(query)]
+    rows = conn.execute(_CHANGES_SINCE, {"position": position})
+    return [(int(r.seq), r.library_id, r.document_id) for r in rows]
 
 
 def indexed_chunks(
@@ -161,11 +166,14 @@ def to_hit(row: Any) -> ChunkHit:
     )
 
 
+_HITS = select_hits().where(chunks.c.seq.in_(sa.bindparam("seqs", expanding=True)))
+
+
 def hits(conn: Connection, seqs: Sequence[int]) -> dict[int, ChunkHit]:
     """The chunks still present among ``seqs`` (a deleted document's chunks are gone)."""
     if not seqs:
         return {}
-    rows = conn.execute(select_hits().where(chunks.c.seq.in_(seqs)))
+    rows = conn.execute(_HITS, {"seqs": list(seqs)})
     return {int(row.seq): to_hit(row) for row in rows}
 
 
@@ -193,11 +201,14 @@ def cache_vectors(conn: Connection, model: str, vectors: dict[str, FloatVector])
         conn.execute(embedding_cache.insert(), rows)
 
 
+_LIBRARY_MODEL = sa.select(library_indexes.c.embedding_model, library_indexes.c.dimension).where(
+    library_indexes.c.library_id
+    == sa.bindparam("library_id", type_=library_indexes.c.library_id.type)
+)
+
+
 def library_model(conn: Connection, library_id: UUID) -> tuple[str, int] | None:
-    query = sa.select(library_indexes.c.embedding_model, library_indexes.c.dimension).where(
-        library_indexes.c.library_id == library_id
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_LIBRARY_MODEL, {"library_id": library_id}).first()
     return (row.embedding_model, int(row.dimension)) if row else None
 
 

@@ -134,7 +134,7 @@ def is_member(conn: Connection, workspace_id: UUID, user_id: UUID) -> bool:
 
 def caller_for_key_hash(conn: Connection, key_hash: str) -> Caller | None:
     """The identity behind an active (not revoked) key whose user still belongs to its workspace."""
-    row = conn.execute(active_callers().where(api_keys.c.key_hash == key_hash)).first()
+    row = conn.execute(_CALLER_BY_KEY_HASH, {"key_hash": key_hash}).first()
     return caller_from_row(row) if row is not None else None
 
 
@@ -155,6 +155,10 @@ def active_callers() -> sa.Select[tuple[UUID, UUID, UUID, UUID]]:
         )
         .where(api_keys.c.revoked_at.is_(None))
     )
+
+
+# Built once: every request authenticates, and building the statement cost more than running it.
+_CALLER_BY_KEY_HASH = active_callers().where(api_keys.c.key_hash == sa.bindparam("key_hash"))
 
 
 def caller_from_row(row: sa.Row[tuple[UUID, UUID, UUID, UUID]]) -> Caller:

@@ -3,6 +3,10 @@
 ``role_column`` is the single statement of who may see a library and with which role; both
 fetching one library and listing many go through it, so the two can never disagree. A library's
 sharing summary (grant counts, org-wide role) is read in the same statement.
+
+The caller enters these statements as bind parameters (``caller_params``), not as literals, so
+the one-library statement is built once per process: every request checks access, and building
+and cache-keying the SQL expression anew cost more than running it.
 """
 
 from __future__ import annotations
@@ -40,7 +44,16 @@ class ListingQuery:
     limit: int = 100
 
 
-def role_column(caller: Caller) -> sa.ColumnElement[int | None]:
+_CALLER_USER = sa.bindparam("caller_user", type_=libraries.c.owner_id.type)
+_CALLER_ORG = sa.bindparam("caller_org", type_=libraries.c.org_id.type)
+
+
+def caller_params(caller: Caller) -> dict[str, UUID]:
+    """The bind parameters of ``role_column``'s statements for this caller."""
+    return {"caller_user": caller.user_id, "caller_org": caller.org_id}
+
+
+def role_column() -> sa.ColumnElement[int | None]:
     """The caller's role on each library row as an integer (``Role``), NULL when invisible.
 
     Nothing crosses an organization. The owner (the user of a User library, the creator of a
@@ -48,15 +61,15 @@ def role_column(caller: Caller) -> sa.ColumnElement[int | None]:
     that, and the highest role that reaches the caller wins (grants are Viewer or Editor only).
     """
     member_of = sa.select(workspace_members.c.workspace_id).where(
-        workspace_members.c.user_id == caller.user_id
+        workspace_members.c.user_id == _CALLER_USER
     )
-    granted = _granted_role(caller, member_of)
+    granted = _granted_role(member_of)
     is_user_owned = libraries.c.owner_type == OwnerType.USER.value
     is_workspace_owned = libraries.c.owner_type == OwnerType.WORKSPACE.value
     return sa.case(
-        (libraries.c.org_id != caller.org_id, sa.null()),
-        (sa.and_(is_user_owned, libraries.c.owner_id == caller.user_id), Role.OWNER.value),
-        (sa.and_(is_workspace_owned, libraries.c.created_by == caller.user_id), Role.OWNER.value),
+        (libraries.c.org_id != _CALLER_ORG, sa.null()),
+        (sa.and_(is_user_owned, libraries.c.owner_id == _CALLER_USER), Role.OWNER.value),
+        (sa.and_(is_workspace_owned, libraries.c.created_by == _CALLER_USER), Role.OWNER.value),
         (
             sa.or_(
                 sa.and_(is_workspace_owned, libraries.c.owner_id.in_(member_of)),
@@ -68,13 +81,13 @@ def role_column(caller: Caller) -> sa.ColumnElement[int | None]:
     ).label("role")
 
 
-def _granted_role(caller: Caller, member_of: sa.Select[tuple[UUID]]) -> sa.ScalarSelect[int | None]:
+def _granted_role(member_of: sa.Select[tuple[UUID]]) -> sa.ScalarSelect[int | None]:
     """The highest grant on the library row reaching the caller: directly, by workspace, by org."""
     target = library_shares.c.target_type
     reaches = sa.or_(
-        sa.and_(target == ShareTarget.USER.value, library_shares.c.target_id == caller.user_id),
+        sa.and_(target == ShareTarget.USER.value, library_shares.c.target_id == _CALLER_USER),
         sa.and_(target == ShareTarget.WORKSPACE.value, library_shares.c.target_id.in_(member_of)),
-        sa.and_(target == ShareTarget.ORG.value, library_shares.c.target_id == caller.org_id),
+        sa.and_(target == ShareTarget.ORG.value, library_shares.c.target_id == _CALLER_ORG),
     )
     return (
         sa.select(sa.func.max(library_shares.c.role))
@@ -114,16 +127,9 @@ def library_with_role(
     conn: Connection, caller: Caller, library_id: UUID, *, for_update: bool = False
 ) -> tuple[Library, Role | None, SharingSummary] | None:
     """The library, the caller's role on it (None if invisible) and its sharing summary."""
-    query = sa.select(*_LIBRARY_COLUMNS, role_column(caller), *_sharing_columns()).where(
-        libraries.c.id == library_id
-    )
-    if for_update and conn.dialect.name == "postgresql":
-        # FOR NO KEY UPDATE: serialises writers of this library (counters, deletes) but not the
-        # foreign-key checks of workers inserting a document's chunks, which take KEY SHARE;
-        # a plain FOR UPDATE deadlocks with them (a delete waits on the worker's job row while
-        # the worker waits on the library row).
-        query = query.with_for_update(of=libraries, key_share=True)
-    row = conn.execute(query).first()
+    locking = for_update and conn.dialect.name == "postgresql"
+    query = _ONE_LIBRARY_FOR_UPDATE if locking else _ONE_LIBRARY
+    row = conn.execute(query, {"library_id": library_id, **caller_params(caller)}).first()
     if row is None:
         return None
     role = Role(row.role) if row.role is not None else None
@@ -132,10 +138,10 @@ def library_with_role(
 
 def list_visible(conn: Connection, caller: Caller, listing: ListingQuery) -> list[LibraryView]:
     """Visible libraries as the caller sees them, newest first, after a cursor or an offset."""
-    role = role_column(caller)
+    role = role_column()
     query = (
         sa.select(*_LIBRARY_COLUMNS, role, *_sharing_columns())
-        .where(*_visible_filters(caller, listing, role))
+        .where(*_visible_filters(listing, role))
         .order_by(libraries.c.created_at.desc(), libraries.c.id.desc())
         .limit(listing.limit)
     )
@@ -149,18 +155,16 @@ def list_visible(conn: Connection, caller: Caller, listing: ListingQuery) -> lis
         LibraryView(
             library=_library(row._mapping), role=Role(row.role), sharing=_summary(row._mapping)
         )
-        for row in conn.execute(query)
+        for row in conn.execute(query, caller_params(caller))
     ]
 
 
 def count_visible(conn: Connection, caller: Caller, listing: ListingQuery) -> int:
-    role = role_column(caller)
+    role = role_column()
     query = (
-        sa.select(sa.func.count())
-        .select_from(libraries)
-        .where(*_visible_filters(caller, listing, role))
+        sa.select(sa.func.count()).select_from(libraries).where(*_visible_filters(listing, role))
     )
-    return int(conn.execute(query).scalar_one())
+    return int(conn.execute(query, caller_params(caller)).scalar_one())
 
 
 def update_library(conn: Connection, library_id: UUID, values: dict[str, Any]) -> None:
@@ -172,14 +176,24 @@ def delete_library(conn: Connection, library_id: UUID) -> None:
 
 
 def _visible_filters(
-    caller: Caller, listing: ListingQuery, role: sa.ColumnElement[int | None]
+    listing: ListingQuery, role: sa.ColumnElement[int | None]
 ) -> list[sa.ColumnElement[bool]]:
-    filters = [libraries.c.org_id == caller.org_id, role.is_not(None)]
+    filters = [libraries.c.org_id == _CALLER_ORG, role.is_not(None)]
     if listing.search:
         filters.append(libraries.c.name.icontains(listing.search, autoescape=True))
     if listing.owned_by_me:
         filters.append(role == Role.OWNER.value)
     return filters
+
+
+_ONE_LIBRARY = sa.select(*_LIBRARY_COLUMNS, role_column(), *_sharing_columns()).where(
+    libraries.c.id == sa.bindparam("library_id", type_=libraries.c.id.type)
+)
+# FOR NO KEY UPDATE (PostgreSQL): serialises writers of this library (counters, deletes) but not
+# the foreign-key checks of workers inserting a document's chunks, which take KEY SHARE; a plain
+# FOR UPDATE deadlocks with them (a delete waits on the worker's job row while the worker waits
+# on the library row).
+_ONE_LIBRARY_FOR_UPDATE = _ONE_LIBRARY.with_for_update(of=libraries, key_share=True)
 
 
 def _library(row: Any) -> Library:
