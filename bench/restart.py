@@ -7,12 +7,16 @@ made of random words, random unit vectors: no embedding, so the fill is cheap), 
 search over HTTP (query embedding included): the first start (builds the index generation from
 the database, what every start cost before indexes were persisted), a restart (opens it), and a
 second API process on the same data directory while the first runs. Prints the RSS and private
-memory of each process after answering.
+memory of each process after it has answered ``--queries`` more searches (different random
+words each, so that the memory shown is what serving touches, not only what opening maps).
+``--keep DIR`` fills DIR once and reuses it on later runs (a 1M-chunk fill takes minutes).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import random
 import secrets
@@ -127,37 +131,69 @@ def first_answer(port: int, key: str, library_id: str, started: float) -> float:
         time.sleep(0.1)
 
 
-def timed_start(data_dir: Path, key: str, library_id: str, port: int) -> subprocess.Popen[bytes]:
+def serve_queries(port: int, key: str, library_id: str, count: int) -> float:
+    """Answer ``count`` hybrid searches of random words; their median latency (ms)."""
+    rng = random.Random(port)
+    timings = []
+    with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+        url = f"http://127.0.0.1:{port}/v1/libraries/{library_id}/search"
+        for _ in range(count):
+            started = time.perf_counter()
+            answer = http.post(url, json={"query": " ".join(rng.choices(WORDS, k=4))})
+            timings.append(time.perf_counter() - started)
+            answer.raise_for_status()
+    return 1000 * float(np.median(timings)) if timings else float("nan")
+
+
+def timed_start(
+    data_dir: Path, key: str, library_id: str, port: int, queries: int
+) -> subprocess.Popen[bytes]:
     started = time.perf_counter()
     process = start(data_dir, key, port)
     seconds = first_answer(port, key, library_id, started)
+    p50 = serve_queries(port, key, library_id, queries)
     rss, private = memory(process.pid)
-    print(f"  answered after {seconds:.1f} s; RSS {rss:.0f} MB, private {private:.0f} MB")
+    print(
+        f"  answered after {seconds:.1f} s; then {queries} searches (p50 {p50:.1f} ms); "
+        f"RSS {rss:.0f} MB, private {private:.0f} MB",
+        flush=True,
+    )
     return process
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=20_000)
+    parser.add_argument("--queries", type=int, default=200, help="searches before measuring")
+    parser.add_argument("--keep", type=Path, help="data directory to fill once and reuse")
     args = parser.parse_args()
-    key = "etg_bench_" + secrets.token_urlsafe(12)
-    with tempfile.TemporaryDirectory(prefix="etagere-bench-restart-") as scratch:
-        data_dir = Path(scratch)
-        filled = time.perf_counter()
-        library_id = fill(data_dir, args.chunks, key)
-        took = time.perf_counter() - filled
-        print(
-            f"bench/restart: {args.chunks:,} chunks stored in {took:.0f} s; "
-            f"load average {os.getloadavg()[0]:.2f} (shared machine)"
-        )
-        print("first start (builds the index generation from the database):")
-        process = timed_start(data_dir, key, library_id, 18_601)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    with contextlib.ExitStack() as stack:
+        if args.keep is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="etagere-r-")))
+        else:
+            data_dir = args.keep
+            data_dir.mkdir(parents=True, exist_ok=True)
+        state = data_dir / "bench-restart.json"
+        if state.exists():
+            key, library_id = json.loads(state.read_text())
+            print(f"bench/restart: reusing {args.keep} (filled earlier)")
+        else:
+            key = "etg_bench_" + secrets.token_urlsafe(12)
+            filled = time.perf_counter()
+            library_id = fill(data_dir, args.chunks, key)
+            state.write_text(json.dumps([key, library_id]))
+            took = time.perf_counter() - filled
+            print(f"bench/restart: {args.chunks:,} chunks stored in {took:.0f} s")
+        print(f"load average {os.getloadavg()[0]:.2f} at the start (shared machine)", flush=True)
+        if not (data_dir / "search-index" / "CURRENT").exists():
+            print("first start (builds the index generation from the database):")
+            process = timed_start(data_dir, key, library_id, 18_601, args.queries)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
         print("restart after kill -9 (opens the generation):")
-        process = timed_start(data_dir, key, library_id, 18_602)
+        process = timed_start(data_dir, key, library_id, 18_602, args.queries)
         print("a second API process on the same data directory:")
-        second = timed_start(data_dir, key, library_id, 18_603)
+        second = timed_start(data_dir, key, library_id, 18_603, args.queries)
         for running in (process, second):
             running.terminate()
             running.wait()

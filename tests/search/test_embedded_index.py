@@ -10,7 +10,13 @@ import pytest
 
 from etagere.core.chunks import EmbeddedChunk, IndexedChunk, Scope
 from etagere.search.index.embedded import EmbeddedSearchBackend
-from etagere.search.index.memory import MemoryIndex, keyword_search
+from etagere.search.index.memory import (
+    MemoryIndex,
+    keyword_search,
+    new_vector_index,
+    stored_vectors,
+    vector_search,
+)
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.schema import documents, libraries, organizations, users
 from etagere.storage.metadata.types import utcnow
@@ -65,6 +71,31 @@ def test_nearest_is_exact_for_small_libraries_and_filters_documents() -> None:
     assert [h.seq for h in index.nearest(Scope((library,), allowed), query, 3)] == in_scope[:3]
     index.replace_document(library, docs[0], [])
     assert all(h.seq > 10 for h in index.nearest(Scope((library,)), query, 50))
+
+
+def test_filtered_vector_search_reads_the_stored_half_floats_exactly() -> None:
+    """The filtered path takes usearch's block of stored vectors whole and searches it
+    exactly: the same vectors as stacking them one by one, the same ranking as brute force
+    over them, and keys the index does not hold are left out rather than misaligned."""
+    index = new_vector_index(DIM)
+    keys = np.arange(1, 2001, dtype=np.uint64)
+    matrix = np.stack([unit(RNG.normal(size=DIM)) for _ in keys]).astype(np.float32)
+    index.add(keys, matrix)
+    allowed = keys[::7]
+    kept, block = stored_vectors(index, allowed)
+    stacked = np.vstack(index.get(allowed))
+    assert np.array_equal(kept, allowed) and np.array_equal(block, stacked)
+    query = unit(RNG.normal(size=DIM))
+    stored = stacked.astype(np.float32)
+    brute = allowed[np.argsort(-(stored @ query), kind="stable")][:10]
+    found = vector_search(index, query, 10, allowed)
+    assert [h.seq for h in found] == [int(k) for k in brute]
+    assert all(
+        abs(h.score - float(stored[list(allowed).index(h.seq)] @ query)) < 1e-2 for h in found
+    )
+    with_unknown = np.concatenate([allowed[:5], np.array([99_999], dtype=np.uint64)])
+    kept, block = stored_vectors(index, with_unknown)
+    assert np.array_equal(kept, allowed[:5]) and len(block) == 5
 
 
 @pytest.fixture
