@@ -54,6 +54,9 @@ def test_a_missing_pack_is_skipped_with_a_warning(french_scan: Path) -> None:
 
 
 ARABIC_LINES = ["حَبيبي يذهب إلى المدرسة", "قَرأ الطالب كتابا جديدا"]
+# Marks inside words (several per word, shadda with a vowel), and Latin words and numbers
+# inside a right-to-left line.
+VOWELLED_LINES = ["ذَهَبَ الوَلَدُ إلى البَيْتِ", "مُحَمَّدٌ يَدْرُسُ", "كتاب Python 3 جديد"]
 
 
 def test_arabic_marks_stay_after_their_letters(tmp_path: Path) -> None:
@@ -62,3 +65,21 @@ def test_arabic_marks_stay_after_their_letters(tmp_path: Path) -> None:
     result = extract(path, filename=None, limits=ExtractionLimits())
     assert result.markdown.splitlines() == ARABIC_LINES
     assert "حَبيبي" in result.markdown.split()
+
+
+def test_arabic_glyphs_drawn_in_visual_order_read_in_reading_order(tmp_path: Path) -> None:
+    """A writer that draws each line's glyphs from the left: words are not reversed."""
+    path = pdfs.write_rtl_glyph_pdf(
+        tmp_path / "arabic.pdf", ARABIC_LINES, amiri_font(), visual=True
+    )
+    result = extract(path, filename=None, limits=ExtractionLimits())
+    assert result.markdown.splitlines() == ARABIC_LINES
+
+
+def test_shaped_arabic_reads_in_order_with_marks_on_their_letters(tmp_path: Path) -> None:
+    """Shaped text (joined forms, marks raised over their letters, several per word) comes
+    out one line per line, each mark after its letter, Latin words and numbers in order."""
+    path = pdfs.write_shaped_arabic_pdf(tmp_path / "shaped.pdf", VOWELLED_LINES, amiri_font())
+    result = extract(path, filename=None, limits=ExtractionLimits())
+    assert result.markdown.splitlines() == VOWELLED_LINES
+    assert "البَيْتِ" in result.markdown.split()

@@ -95,8 +95,11 @@ def garbage_layer(text: str, seed: int = 3) -> str:
     return "".join(char if char.isspace() else rng.choice(noise) for char in text)
 
 
-def write_rtl_glyph_pdf(path: Path, lines: Sequence[str], font: Path) -> Path:
-    """Right-to-left text written glyph by glyph, each placed on its own from the right.
+def write_rtl_glyph_pdf(
+    path: Path, lines: Sequence[str], font: Path, *, visual: bool = False
+) -> Path:
+    """Right-to-left text written glyph by glyph, each placed on its own from the right; drawn
+    in reading order, or in ``visual`` order (from the left, as some writers do).
 
     Some PDF writers position every glyph separately; with Arabic vowel marks (zero width)
     this is what puts a mark before its letter in the extracted text.
@@ -109,9 +112,28 @@ def write_rtl_glyph_pdf(path: Path, lines: Sequence[str], font: Path) -> Path:
     pdf.set_font("arabic", size=20)
     for row, line in enumerate(lines):
         x = pdf.w - 20
+        placed = []
         for char in line:
             x -= pdf.get_string_width(char)
+            placed.append((x, char))
+        for x, char in reversed(placed) if visual else placed:
             pdf.text(x, 40 + 14 * row, char)
+    pdf.output(str(path))
+    return path
+
+
+def write_shaped_arabic_pdf(path: Path, lines: Sequence[str], font: Path) -> Path:
+    """Lines shaped by HarfBuzz and right-aligned, as office suites and browsers write them:
+    joined letter forms in visual order, vowel marks raised over their letters."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.add_font("arabic", fname=str(font))
+    pdf.set_font("arabic", size=20)
+    pdf.set_text_shaping(use_shaping_engine=True)
+    for line in lines:
+        pdf.cell(w=0, h=10, text=line, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(path))
     return path
 

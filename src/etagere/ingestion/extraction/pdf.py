@@ -15,7 +15,6 @@ searchable or visibly failed.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
@@ -29,19 +28,11 @@ from .markdown import normalize
 from .ocr import OcrUnavailable, language_warnings, ocr_image
 from .plausibility import BETTER_BY, SUSPECT_BELOW, plausibility
 from .result import Extraction, assemble
+from .rtl import holds_arabic, logical_text
 
 # Below this many non-space characters a page counts as having no text layer.
 _MIN_TEXT_CHARS = 16
 _OCR_DPI = 250
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
-_ALEFS = frozenset("\u0627\u0623\u0625\u0622")  # alef, with hamza above/below, with madda
-_LAM = "\u0644"
-# Arabic combining marks (harakat, tanwin, shadda, superscript alef) at a word start, then a
-# letter: (what precedes the word, the marks, the letter).
-_LEADING_MARKS = re.compile(
-    r"(^|[^\u0600-\u06ff\u0750-\u077f])([\u064b-\u065f\u0670]+)([\u0620-\u064a\u0671-\u06d3])",
-    re.MULTILINE,
-)
 
 
 def extract_pdf(path: Path, limits: ExtractionLimits) -> Extraction:
@@ -114,44 +105,13 @@ def _text_layer(page: pdfium.PdfPage) -> str:
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
-        if _ARABIC.search(text):
-            text = _reattach_marks(_fix_lam_alef(textpage))
+        if holds_arabic(text):
+            count = min(len(text), textpage.count_chars())
+            text = logical_text(text[:count], [textpage.get_charbox(i) for i in range(count)])
     finally:
         textpage.close()
     # PDFium marks a hyphen it removed while joining a broken word with U+0002.
     return normalize(text.replace("\x02", ""))
-
-
-def _fix_lam_alef(textpage: pdfium.PdfTextPage) -> str:
-    """Put lam before alef where PDFium split a lam-alef ligature in visual order.
-
-    A ligature glyph yields two characters with the same box; PDFium emits the alef first,
-    which turns "الإنتاجية" into "اإلنتاجية". Same-box pairs identify the ligature exactly.
-    """
-    chars = list(textpage.get_text_range())
-    count = min(len(chars), textpage.count_chars())
-    index = 0
-    while index < count - 1:
-        if (
-            chars[index] in _ALEFS
-            and chars[index + 1] == _LAM
-            and textpage.get_charbox(index) == textpage.get_charbox(index + 1)
-        ):
-            chars[index], chars[index + 1] = chars[index + 1], chars[index]
-            index += 1
-        index += 1
-    return "".join(chars)
-
-
-def _reattach_marks(text: str) -> str:
-    """Put Arabic vowel marks that PDFium emitted before their letter back after it.
-
-    A writer that places each glyph on its own, right to left, puts a zero-width mark (fatha,
-    kasra...) at or left of its letter's box, so PDFium reads it first: "حَبيبي" comes out
-    with a stray leading mark ("َحبيبي") and matches no query. A word cannot start with a
-    combining mark, so a mark run at a word start belongs after the letter that follows.
-    """
-    return _LEADING_MARKS.sub(r"\1\3\2", text)
 
 
 def _has_graphics(page: pdfium.PdfPage) -> bool:
