@@ -1,6 +1,6 @@
 """Which matches of a keyword query PostgreSQL ranks first: the query's rarer terms bound the work.
 
-PostgreSQL's full-text ranking (``ts_rank_cd``) reads and scores every row it is given, and an
+PostgreSQL's full-text ranking (``ts_rank``) reads and scores every row it is given, and an
 OR query with one common word matches most of a large table: at 100k chunks a SciFact claim
 matched half of them. So the terms of a query are split into *tiers*, rarest first, using the
 lexeme frequencies PostgreSQL's ANALYZE keeps for the ``tsvector`` column
