@@ -15,6 +15,7 @@ claims (embedded here, which is also how the query-embedding latency is measured
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -69,15 +70,32 @@ class Queries:
 
 def scifact_passages() -> list[str]:
     """SciFact abstracts (title + text) cut into passages of at most 1,000 characters."""
+    return [text for _, text in scifact_sourced_passages()]
+
+
+def scifact_sourced_passages() -> list[tuple[str, str]]:
+    """(corpus id, passage) pairs: the passages of ``scifact_passages`` with their abstract."""
     passages = []
     with gzip.open(EVAL_DIR / "scifact" / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
             text = f"{record['title']} {record['text']}"
             passages += [
-                c.text for c in chunk_markdown(text, [], chunk_size=PASSAGE_CHARS, overlap=0)
+                (record["_id"], c.text)
+                for c in chunk_markdown(text, [], chunk_size=PASSAGE_CHARS, overlap=0)
             ]
     return passages
+
+
+def scifact_test_claims() -> list[tuple[str, set[str]]]:
+    """The 300 test claims of SciFact and the corpus ids relevant to each (BEIR's qrels)."""
+    relevant: dict[str, set[str]] = {}
+    with (EVAL_DIR / "scifact" / "qrels" / "test.tsv").open(encoding="utf-8") as rows:
+        for row in csv.DictReader(rows, delimiter="\t"):
+            relevant.setdefault(row["query-id"], set()).add(row["corpus-id"])
+    with (EVAL_DIR / "scifact" / "queries.jsonl").open(encoding="utf-8") as lines:
+        texts = {r["_id"]: r["text"] for r in map(json.loads, lines)}
+    return [(texts[query], documents) for query, documents in relevant.items()]
 
 
 def passage_vectors(embedder: LocalOnnxEmbedder, passages: list[str]) -> Matrix:

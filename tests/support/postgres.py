@@ -15,9 +15,9 @@ URL_VARIABLE = "ETAGERE_TEST_DATABASE_URL"
 
 
 @contextmanager
-def postgres_server(workdir: Path) -> Iterator[str]:
-    """The URL of a PostgreSQL server's maintenance database."""
-    url = os.environ.get(URL_VARIABLE)
+def postgres_server(workdir: Path, *, private: bool = False) -> Iterator[str]:
+    """The URL of a PostgreSQL server's maintenance database (``private``: a new server)."""
+    url = None if private else os.environ.get(URL_VARIABLE)
     if url:
         yield url
         return

@@ -1,0 +1,68 @@
+"""Which matches of a keyword query PostgreSQL ranks first: the query's rarer terms bound the work.
+
+PostgreSQL's full-text ranking (``ts_rank``) reads and scores every row it is given, and an
+OR query with one common word matches most of a large table: at 100k chunks a SciFact claim
+matched half of them. So the terms of a query are split into *tiers*, rarest first, using the
+lexeme frequencies PostgreSQL's ANALYZE keeps for the ``tsvector`` column
+(``pg_stats.most_common_elems``): the first tier holds every term too rare to be listed there
+and the listed ones, rarest first, while the chunks they are expected to match stay within a
+budget; the next tiers add the next listed term, then all the rest. Only the first tier's
+matches are ranked (with the whole query) unless they are fewer than ``k``, so a query is
+bounded by its rare terms, and one whose terms are all rare (or a table too small to have
+common terms) is ranked exactly as before, every match. Pure functions: the SQL is in
+``etagere.search.index.postgres``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TermStatistics:
+    """How many chunks the table holds, and the share of them holding each common lexeme."""
+
+    rows: float
+    frequencies: Mapping[str, float] = field(default_factory=dict)
+
+    def expected(self, term: str) -> float | None:
+        """Chunks expected to hold ``term``; None for a term too rare to be listed."""
+        share = self.frequencies.get(term)
+        return None if share is None else share * self.rows
+
+
+def term_tiers(terms: Iterable[str], statistics: TermStatistics, budget: int) -> list[list[str]]:
+    """The query's distinct terms in tiers, each ranked only if the ones before fall short.
+
+    First tier: every unlisted (rare) term, then listed terms from the rarest while the
+    chunks they are expected to match add up to at most ``budget``. Second: the rarest listed
+    term left, if any (so that a query whose rare terms match nothing in this index, such as
+    another language's stems, still finds chunks without ranking every match). Third: the rest.
+    """
+    distinct = list(dict.fromkeys(terms))
+    rare = [t for t in distinct if statistics.expected(t) is None]
+    listed = sorted(
+        (t for t in distinct if statistics.expected(t) is not None),
+        key=lambda t: (statistics.expected(t) or 0.0, t),
+    )
+    first, spent = list(rare), 0.0
+    while listed and spent + (statistics.expected(listed[0]) or 0.0) <= budget:
+        spent += statistics.expected(listed[0]) or 0.0
+        first.append(listed.pop(0))
+    tiers = [first] if first else []
+    if listed:
+        tiers.append([listed.pop(0)])
+    if listed:
+        tiers.append(listed)
+    return tiers
+
+
+def tsquery_text(terms: Sequence[str], operator: str = "|") -> str:
+    """``terms`` as the text of a tsquery joined by ``operator``, each quoted as a lexeme.
+
+    Quoted, a lexeme is taken as it is (no parsing, no stemming: these are stems already);
+    quotes and backslashes inside it are doubled, as tsquery input requires.
+    """
+    quoted = ("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+    return f" {operator} ".join(quoted)

@@ -1,0 +1,134 @@
+"""The PostgreSQL search backend on a real PostgreSQL: keyword tiers and the HNSW search width."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from etagere.core.chunks import EmbeddedChunk, Scope
+from etagere.search.index.keyword_tiers import TermStatistics, term_tiers, tsquery_text
+from etagere.search.index.memory import expansion_for
+from etagere.search.index.postgres import PostgresSearchBackend
+from etagere.storage.metadata import Database
+from tests.search.test_embedded_index import add_document
+from tests.support import postgres
+
+DIM = 8
+# 400 chunks: all say "protein", the 16 shortest say little else (the best ts_rank for
+# "protein" alone), four long ones also name the rare "zebrafish".
+COMMON = [f"Protein folding study {n}: the protein binds." for n in range(380)]
+REPEATED = [f"Protein {n}." for n in range(16)]
+LONG = "with sections on fins, scales, gills, eyes, hearts, skin, bones and muscles of larvae."
+RARE = [
+    f"Zebrafish protein atlas, {LONG}",
+    f"Zebrafish fins regrow; zebrafish protein levels rise, {LONG}",
+    f"Protein turnover in zebrafish larvae, {LONG}",
+    f"Zebrafish embryos in a protein-rich medium, {LONG}",
+]
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Database]:
+    url = postgres.create_database(postgres_url)
+    db = Database(url)
+    db.migrate()
+    yield db
+    db.close()
+    postgres.drop_database(postgres_url, url)
+
+
+def vector(seed: int) -> np.ndarray:
+    values = np.random.default_rng(seed).normal(size=DIM)
+    return (values / np.linalg.norm(values)).astype(np.float32)
+
+
+def store(db: Database, texts: list[str]) -> tuple[Scope, dict[str, int]]:
+    """The texts as one document's chunks, analysed; returns the scope and each text's seq."""
+    library, document = add_document(db)
+    chunks = [
+        EmbeddedChunk(uuid.uuid4(), i, t, 0, len(t), (), (), f"h{i}", vector(i))
+        for i, t in enumerate(texts)
+    ]
+    with db.write() as conn:
+        PostgresSearchBackend(db, DIM).store_chunks(conn, library, document, "m", chunks)
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE chunks")
+        seqs = conn.exec_driver_sql("SELECT text, seq FROM chunks").all()
+    return Scope((library,)), {str(text): int(seq) for text, seq in seqs}
+
+
+def test_the_rare_term_bounds_which_matches_are_ranked(pg: Database) -> None:
+    scope, seq_of = store(pg, COMMON + REPEATED + RARE)
+    rare = {seq_of[t] for t in RARE}
+    bounded = PostgresSearchBackend(pg, DIM, keyword_budget=50)
+    every = PostgresSearchBackend(pg, DIM, keyword_budget=None)
+    with pg.read() as conn:
+        statistics = bounded.statistics.terms(conn)
+        assert statistics.rows == pytest.approx(400, rel=0.05)
+        assert (statistics.expected("protein") or 0) > 350, "the common term is listed"
+        assert (statistics.expected("zebrafish") or 0) < 50
+        top = bounded.keyword(conn, scope, "zebrafish proteins", 4)
+        ranked_all = every.keyword(conn, scope, "zebrafish proteins", 4)
+        filled = bounded.keyword(conn, scope, "zebrafish proteins", 10)
+        alone = bounded.keyword(conn, scope, "zebrafish", 10)
+        alone_all = every.keyword(conn, scope, "zebrafish", 10)
+    # Only the chunks naming the rare term were ranked, with the whole query.
+    assert {h.seq for h in top} == rare
+    # Ranking every match puts the short chunks of the common word alone first instead.
+    assert {h.seq for h in ranked_all} <= {seq_of[t] for t in REPEATED}
+    # Asked for more than the rare term matches, the next tier fills k, ranked below.
+    assert [h.seq for h in filled[:4]] == [h.seq for h in top]
+    assert len(filled) == 10 and {h.seq for h in filled[4:]} <= {seq_of[t] for t in REPEATED}
+    scores = [h.score for h in filled]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0, "scaled below the first"
+    # A query of rare terms only is ranked exactly as before.
+    assert alone == alone_all and {h.seq for h in alone} == rare
+
+
+def test_tiers_keep_languages_conjunction_and_scope(pg: Database) -> None:
+    scope, seq_of = store(pg, [*COMMON[:50], *RARE])
+    backend = PostgresSearchBackend(pg, DIM, keyword_budget=10)
+    with pg.read() as conn:
+        both = backend.keyword(conn, scope, "zebrafish turnover", 10, conjunction=True)
+        stop_words = backend.keyword(conn, scope, "the of and", 10)
+        elsewhere = backend.keyword(conn, Scope((uuid.uuid4(),)), "zebrafish", 10)
+        nothing = backend.keyword(conn, Scope(scope.library_ids, frozenset()), "zebrafish", 10)
+    assert [h.seq for h in both] == [seq_of[RARE[2]]]
+    assert stop_words == [] and elsewhere == [] and nothing == []
+
+
+def test_the_search_width_follows_the_number_of_vectors(pg: Database) -> None:
+    scope, _ = store(pg, COMMON)
+    backend = PostgresSearchBackend(pg, DIM)
+    with pg.read() as conn:
+        assert backend.statistics.vectors(conn, DIM) == pytest.approx(len(COMMON), rel=0.05)
+        hits = backend.nearest(conn, scope, vector(3), 5)
+        width = conn.exec_driver_sql("SELECT current_setting('hnsw.ef_search')").scalar()
+    assert hits[0].seq and int(str(width)) == expansion_for(len(COMMON))
+
+
+def test_term_tiers_split_by_expected_matches() -> None:
+    statistics = TermStatistics(10_000, {"cell": 0.2, "risk": 0.1, "vitamin": 0.01, "d": 0.05})
+    tiers = term_tiers(["vitamin", "d", "risk", "cell", "zebrafish", "d"], statistics, 500)
+    assert tiers == [["zebrafish", "vitamin"], ["d"], ["risk", "cell"]]
+    assert term_tiers(["cell", "risk"], statistics, 500) == [["risk"], ["cell"]]
+    assert term_tiers(["vitamin", "zebrafish"], statistics, 500) == [["zebrafish", "vitamin"]]
+    assert term_tiers(["cell", "d"], TermStatistics(0), 700) == [["cell", "d"]], "no statistics"
+
+
+def test_tsquery_text_quotes_any_lexeme(pg: Database) -> None:
+    odd = ["it's", "back\\slash", "a b", "c:d", "x&y", "'", "été"]
+    with pg.read() as conn:
+        for lexeme in odd:
+            match = conn.execute(
+                sa.text(
+                    "SELECT array_to_tsvector(ARRAY[:lexeme]) @@ CAST(:query AS tsquery), "
+                    "array_to_tsvector(ARRAY['other']) @@ CAST(:query AS tsquery)"
+                ),
+                {"lexeme": lexeme, "query": tsquery_text([lexeme, "zzz"])},
+            ).one()
+            assert tuple(match) == (True, False), lexeme
