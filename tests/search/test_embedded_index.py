@@ -85,6 +85,8 @@ def test_filtered_vector_search_reads_the_stored_half_floats_exactly() -> None:
     kept, block = stored_vectors(index, allowed)
     stacked = np.vstack(index.get(allowed))
     assert np.array_equal(kept, allowed) and np.array_equal(block, stacked)
+    assert block.dtype == np.float16
+    assert block.base is not None, "usearch's block was not taken whole (the slow path ran)"
     query = unit(RNG.normal(size=DIM))
     stored = stacked.astype(np.float32)
     brute = allowed[np.argsort(-(stored @ query), kind="stable")][:10]

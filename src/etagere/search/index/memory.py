@@ -250,28 +250,39 @@ def stored_vectors(index: VectorIndex, keys: np.ndarray) -> tuple[np.ndarray, np
     """The keys present and their stored vectors, one matrix of the index's scalar type (half
     floats) in the order of the keys.
 
-    usearch's ``get`` answers one row view per key, all cut from one ``(len(keys), ndim)``
-    block: that block is taken whole when it is there. Stacking the rows instead costs about
-    1.2 ms per 1,000 keys, more than the exact search over them that follows (a filter that
-    keeps 1% of 100k chunks made hybrid search 3x slower than unfiltered); it stays the
-    fallback should a usearch release answer otherwise.
+    usearch answers one row view per key, all cut from one ``(len(keys), ndim)`` block: the
+    block is taken whole when it is there, from the compiled lookup (``Index.get`` wraps each
+    row in Python, 1 ms per 1,000 keys). Stacking the rows instead costs about 1.2 ms per
+    1,000 keys, more than the exact search over them that follows (a filter that keeps 1% of
+    100k chunks made hybrid search 3x slower than unfiltered); both stay as fallbacks should a
+    usearch release answer otherwise (``test_filtered_vector_search_reads_...`` checks which
+    path runs).
     """
-    found = index.get(keys)
-    rows = [found] if isinstance(found, np.ndarray) else list(found or ())
-    first = rows[0] if rows else None
-    block = first.base if first is not None else None
-    if (
-        first is not None
-        and isinstance(block, np.ndarray)
-        and block.shape == (len(keys), index.ndim)
-        and block.itemsize == first.itemsize
-        and all(row is not None for row in rows)
-    ):
-        return keys, block.view(first.dtype)
+    compiled = getattr(index, "_compiled", None)
+    if compiled is not None and hasattr(compiled, "get_many"):
+        found = compiled.get_many(np.ascontiguousarray(keys, dtype=np.uint64), index.dtype)
+        first = found[0] if len(found) else None
+        block = first.base if first is not None else None
+        if (
+            first is not None
+            and isinstance(block, np.ndarray)
+            and block.shape == (len(keys), index.ndim)
+            and all(row is not None for row in found)
+        ):
+            return keys, block.view(_SCALARS.get(str(index.dtype), block.dtype))
+    rows = list(index.get(keys) or ())
     present = [i for i, row in enumerate(rows) if row is not None]
     if not present:
         return keys[:0], np.empty((0, index.ndim), dtype=np.float32)
     return keys[present], np.vstack([row for row in rows if row is not None])
+
+
+# usearch's scalar kinds as numpy types (its compiled lookup answers raw bits: f16 as uint16).
+_SCALARS: dict[str, Any] = {
+    "ScalarKind.F16": np.float16,
+    "ScalarKind.F32": np.float32,
+    "ScalarKind.F64": np.float64,
+}
 
 
 def _restrict(schema: tantivy.Schema, field: str, values: Iterable[UUID]) -> tantivy.Query:
