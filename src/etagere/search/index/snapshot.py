@@ -237,6 +237,7 @@ def write_generation(
         writer.delete_documents_by_term("library", str(library_id))
     keys = (base.keys if base else DocumentKeys.empty()).without(changes.replaced, changes.dropped)
     graphs: dict[UUID, VectorIndex] = {}
+    pending = _PendingVectors(graphs)
     added: list[DocumentKeys] = [keys]
     for batch in changes.fresh:
         for library_id, document_id, chunks in batch:
@@ -247,10 +248,12 @@ def write_generation(
             dimension = len(chunks[0].vector)
             graph = graphs.get(library_id)
             if graph is None or graph.ndim != dimension:
+                pending.flush(library_id)
                 graph = graphs[library_id] = _editable(base, changes, library_id, dimension)
             seqs = np.array([c.seq for c in chunks], dtype=np.uint64)
-            graph.add(seqs, np.stack([c.vector for c in chunks]).astype(np.float32))
+            pending.add(library_id, seqs, [c.vector for c in chunks])
             added.append(_rows(library_id, document_id, seqs))
+    pending.flush()
     writer.commit()
     writer.wait_merging_threads()
     libraries: dict[str, int] = {}
@@ -292,6 +295,34 @@ def remove_stale(root: Path, keep: Iterable[str]) -> None:
     for entry in root.glob("gen-*"):
         if entry.name not in kept:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+class _PendingVectors:
+    """Vectors waiting to join their library's graph, added in large batches: usearch spreads
+    one ``add`` over every core, and a call per document (ten vectors) used one."""
+
+    BATCH = 16_384
+
+    def __init__(self, graphs: dict[UUID, VectorIndex]) -> None:
+        self.graphs = graphs
+        self.keys: dict[UUID, list[np.ndarray]] = {}
+        self.vectors: dict[UUID, list[np.ndarray]] = {}
+        self.count: dict[UUID, int] = {}
+
+    def add(self, library_id: UUID, seqs: np.ndarray, vectors: list[np.ndarray]) -> None:
+        self.keys.setdefault(library_id, []).append(seqs)
+        self.vectors.setdefault(library_id, []).extend(vectors)
+        self.count[library_id] = self.count.get(library_id, 0) + len(seqs)
+        if self.count[library_id] >= self.BATCH:
+            self.flush(library_id)
+
+    def flush(self, library_id: UUID | None = None) -> None:
+        for library in [library_id] if library_id is not None else list(self.keys):
+            keys, vectors = self.keys.pop(library, []), self.vectors.pop(library, [])
+            self.count.pop(library, None)
+            if keys:
+                stacked = np.stack(vectors).astype(np.float32)
+                self.graphs[library].add(np.concatenate(keys), stacked)
 
 
 def _link_segment_file(source: str, target: str) -> None:
