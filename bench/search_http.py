@@ -2,8 +2,9 @@
 
 Run from the repository root: ``python bench/search_http.py [--chunks 100000]``.
 
-A library of ``--chunks`` chunks (100 per document; prose-like pseudo-text, random unit vectors:
-the latency does not depend on what the vectors mean) is written straight into a fresh data
+A library of ``--chunks`` chunks (100 per document; the data of ``bench/search.py``: SciFact
+passages recycled, their real MiniLM embeddings plus noise, and SciFact claims as queries, so
+that BM25 and HNSW work as hard as on real text) is written straight into a fresh data
 directory, then a real ``etagere serve`` answers ``POST /v1/libraries/{id}/search`` with the
 default hybrid retriever. Rows, medians over the same queries:
 
@@ -34,8 +35,13 @@ if str(ROOT) not in sys.path:  # ``python bench/search_http.py`` puts bench/, no
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import numpy as np  # noqa: E402
-from ingest import paragraphs  # noqa: E402
+from search_data import (  # noqa: E402
+    Corpus,
+    clustered_vectors,
+    passage_vectors,
+    scifact_claims,
+    scifact_passages,
+)
 from tests.support.servers import EtagereServer, StoreLocation  # noqa: E402
 
 from etagere.core.chunks import EmbeddedChunk, Scope  # noqa: E402
@@ -43,6 +49,7 @@ from etagere.core.model import ProcessStatus  # noqa: E402
 from etagere.domain.search import hybrid  # noqa: E402
 from etagere.http.wire.search import SearchOut  # noqa: E402
 from etagere.runtime import Runtime  # noqa: E402
+from etagere.search.embedding import LocalOnnxEmbedder  # noqa: E402
 from etagere.search.fusion import convex_fusion  # noqa: E402
 from etagere.settings import Settings  # noqa: E402
 from etagere.storage.metadata import chunks as chunk_store  # noqa: E402
@@ -65,23 +72,24 @@ def fill(server: EtagereServer, data_dir: Path, chunks: int) -> str:
     runtime = Runtime.open(Settings(data_dir=data_dir))
     services = runtime.services
     model, dimension = services.embedder.model_name, services.embedder.dimension
-    text = paragraphs(seed=7)
-    rng = np.random.default_rng(7)
+    passages = scifact_passages()
+    corpus = Corpus(
+        passages, clustered_vectors(passage_vectors(LocalOnnxEmbedder(), passages), chunks)
+    )
     with services.db.write() as conn:
-        for document_id in map(uuid.UUID, ids):
-            vectors = rng.standard_normal((PER_DOCUMENT, dimension)).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        for number, document_id in enumerate(map(uuid.UUID, ids)):
+            first = number * PER_DOCUMENT
             batch = [
                 EmbeddedChunk(
                     uuid.uuid4(),
                     i,
-                    (body := next(text)),
+                    (body := corpus.text(first + i)),
                     0,
                     len(body),
                     (1,),
                     (),
                     f"{document_id}-{i}",
-                    vectors[i],
+                    corpus.vectors[first + i],
                 )
                 for i in range(PER_DOCUMENT)
             ]
@@ -97,8 +105,8 @@ def fill(server: EtagereServer, data_dir: Path, chunks: int) -> str:
 
 
 def queries(count: int, offset: int) -> list[str]:
-    stream = paragraphs(seed=99 + offset)
-    return [" ".join(next(stream).split()[:6]) for _ in range(count)]
+    """SciFact claims: ``count`` of them, after the first ``offset``."""
+    return scifact_claims(offset + count)[offset:]
 
 
 def http_median(server: EtagereServer, library: str, texts: list[str]) -> float:
@@ -181,7 +189,7 @@ def main() -> None:
             wait_ready(server)
             print(f"{args.chunks:,} chunks written; loading the index", flush=True)
             texts = queries(QUERIES, 0)
-            http_median(server, library, queries(20, 1))  # warm up: model and index loaded
+            http_median(server, library, queries(20, QUERIES))  # warm up: model and index
             new = http_median(server, library, texts)
             repeated = http_median(server, library, texts)
             steps = parts(data_dir, server.api_key, library, texts)
