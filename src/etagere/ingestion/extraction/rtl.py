@@ -61,11 +61,10 @@ def logical_text(text: str, boxes: Sequence[Box]) -> str:
 class _Cluster:
     """Characters drawn as one glyph (or a letter and its marks), and where they are."""
 
-    __slots__ = ("bottom", "left", "order", "right", "text", "top")
+    __slots__ = ("bottom", "left", "right", "text", "top")
 
-    def __init__(self, text: str, box: Box, order: int) -> None:
+    def __init__(self, text: str, box: Box) -> None:
         self.text = text
-        self.order = order  # position in the page's drawing (PDFium's) order
         self.left, self.right = min(box[0], box[2]), max(box[0], box[2])
         self.bottom, self.top = min(box[1], box[3]), max(box[1], box[3])
 
@@ -97,11 +96,11 @@ def _clusters(glyphs: Sequence[tuple[str, Box]]) -> list[_Cluster]:
     """Consecutive characters with one box form one cluster (a ligature's expansion)."""
     clusters: list[_Cluster] = []
     previous: Box | None = None
-    for order, (char, box) in enumerate(glyphs):
+    for char, box in glyphs:
         if clusters and box == previous and not char.isspace():
             clusters[-1].text += char
         else:
-            clusters.append(_Cluster(char, box, order))
+            clusters.append(_Cluster(char, box))
         previous = box
     for cluster in clusters:  # PDFium expands lam-alef with the alef first: lam comes first
         if len(cluster.text) == 2 and cluster.text[0] in _ALEFS and cluster.text[1] == _LAM:
@@ -111,8 +110,8 @@ def _clusters(glyphs: Sequence[tuple[str, Box]]) -> list[_Cluster]:
 
 def _place_marks(marks: list[_Cluster], rows: list[list[_Cluster]]) -> None:
     """Each cluster of combining marks joins the letter it is drawn over (or under, for the
-    marks written below), after the letter's own text: the nearest such letter, distance
-    across counting double. Neither PDFium's order nor rows decide it: a raised mark can sit
+    marks written below), after the letter's own text: the nearest such letter across, then
+    the nearest up or down. Neither PDFium's order nor rows decide it: a raised mark can sit
     as high as the row above's lowest letters, and PDFium may read it far from its letter."""
     letters = sorted((c for row in rows for c in row if c.is_letter), key=lambda c: c.middle)
     middles = [c.middle for c in letters]
@@ -181,11 +180,8 @@ def _read_row(row: list[_Cluster]) -> str:
 
 
 def _paragraph_gap(above: list[_Cluster], below: list[_Cluster]) -> bool:
-    upper = [c for c in above if c.visible]
-    lower = [c for c in below if c.visible]
-    height = max(c.top - c.bottom for c in upper + lower)
-    gap = min(c.bottom for c in upper) - max(c.top for c in lower)
-    return gap > _PARAGRAPH_GAP * height
+    height = max(c.top - c.bottom for c in above + below if c.visible)
+    return _span(above)[0] - _span(below)[1] > _PARAGRAPH_GAP * height
 
 
 def _restore_left_to_right_runs(clusters: list[_Cluster]) -> list[_Cluster]:

@@ -306,20 +306,18 @@ class _PendingVectors:
     def __init__(self, graphs: dict[UUID, VectorIndex]) -> None:
         self.graphs = graphs
         self.keys: dict[UUID, list[np.ndarray]] = {}
-        self.vectors: dict[UUID, list[np.ndarray]] = {}
-        self.count: dict[UUID, int] = {}
+        self.vectors: dict[UUID, list[np.ndarray]] = {}  # one per key
 
     def add(self, library_id: UUID, seqs: np.ndarray, vectors: list[np.ndarray]) -> None:
         self.keys.setdefault(library_id, []).append(seqs)
-        self.vectors.setdefault(library_id, []).extend(vectors)
-        self.count[library_id] = self.count.get(library_id, 0) + len(seqs)
-        if self.count[library_id] >= self.BATCH:
+        waiting = self.vectors.setdefault(library_id, [])
+        waiting.extend(vectors)
+        if len(waiting) >= self.BATCH:
             self.flush(library_id)
 
     def flush(self, library_id: UUID | None = None) -> None:
         for library in [library_id] if library_id is not None else list(self.keys):
             keys, vectors = self.keys.pop(library, []), self.vectors.pop(library, [])
-            self.count.pop(library, None)
             if keys:
                 stacked = np.stack(vectors).astype(np.float32)
                 self.graphs[library].add(np.concatenate(keys), stacked)
