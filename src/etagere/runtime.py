@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import platformdirs
+
 from etagere.conversations.agents import AgentService
 from etagere.conversations.library_tool import LibraryTool
 from etagere.conversations.loop import Limits, TurnRunner
@@ -227,7 +229,8 @@ def build_embedder(settings: Settings) -> Embedder:
             model=settings.embedding_model,
             api_key=key,
         )
-    return create_embedder("local")
+    cache = settings.model_cache_dir or platformdirs.user_cache_path("etagere")
+    return create_embedder("local", cache_dir=cache)
 
 
 def build_turn_runner(

@@ -156,6 +156,15 @@ class Settings(BaseSettings):
             "`openai-compatible` (any `/v1/embeddings` server: Ollama, vLLM, TEI...)."
         ),
     )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder for the bundled embedding model's optimised copy, written once and "
+            "memory-mapped by every process (default: the user's cache folder, "
+            "`~/.cache/etagere` on Linux). If it cannot be written, each process loads the "
+            "original model and holds about 90 MB more of its own."
+        ),
+    )
     query_cache_size: int = Field(
         default=1024,
         ge=0,

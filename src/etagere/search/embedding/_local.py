@@ -8,6 +8,8 @@ WordPiece tokenizer is package data of etagere (Apache-2.0, see data/NOTICE).
 from __future__ import annotations
 
 import hashlib
+import logging
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,12 +20,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from etagere.search.embedding._onnx import OnnxSession, open_session, run_session
+from etagere.search.embedding._onnx import (
+    OnnxSession,
+    open_session,
+    optimised_model,
+    run_session,
+)
 from etagere.search.embedding._protocol import EmbeddingError, FloatMatrix, FloatVector
 from etagere.search.embedding._vectors import empty_matrix, l2_normalise
 
 if TYPE_CHECKING:  # tokenizers is imported lazily, at first use
     from tokenizers import Tokenizer
+
+log = logging.getLogger(__name__)
 
 BACKEND = "local"
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
@@ -111,6 +120,7 @@ class LocalOnnxEmbedder:
         intra_op_threads: int = 1,
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         if batch_size < 1 or intra_op_threads < 1:
             raise ValueError("batch_size and intra_op_threads must be >= 1")
@@ -118,6 +128,7 @@ class LocalOnnxEmbedder:
         self._threads = intra_op_threads
         self._model_path = model_path
         self._tokenizer_path = tokenizer_path
+        self._cache_dir = cache_dir
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
@@ -176,6 +187,27 @@ class LocalOnnxEmbedder:
             return self._loaded
 
     def _open_session(self) -> OnnxSession:
+        """Open the model, through its shared optimised copy when there is a cache folder."""
         pinned = MODEL_SHA256 if self._model_path is None else None
         path = self._model_path or bundled_model_path()
-        return open_session(_read_verified(path, pinned), source=path, threads=self._threads)
+        content = _read_verified(path, pinned)
+        digest = pinned or hashlib.sha256(content).hexdigest()
+        del content  # 23 MB; onnxruntime reads the file itself
+        if self._cache_dir is not None:
+            try:
+                copy = optimised_model(path, digest, self._cache_dir)
+            except (OSError, EmbeddingError) as exc:
+                log.warning(
+                    "cannot write the optimised model; loading the original",
+                    extra={"cache": str(self._cache_dir), "error": str(exc)},
+                )
+            else:
+                try:
+                    return open_session(copy, threads=self._threads)
+                except EmbeddingError as exc:  # damaged on disk: rebuilt at the next start
+                    log.warning(
+                        "optimised model damaged; removed, loading the original",
+                        extra={"path": str(copy.parent), "error": str(exc)},
+                    )
+                    shutil.rmtree(copy.parent, ignore_errors=True)
+        return open_session(path, threads=self._threads)
