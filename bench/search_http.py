@@ -1,6 +1,7 @@
 """What a client sees: hybrid search through HTTP, and where the time goes besides the index.
 
-Run from the repository root: ``python bench/search_http.py [--chunks 100000]``.
+Run from the repository root: ``python bench/search_http.py [--chunks 100000] [--keep DIR]``
+(``--keep`` fills DIR once and reuses it on later runs).
 
 A library of ``--chunks`` chunks (100 per document; the data of ``bench/search.py``: SciFact
 passages recycled, their real MiniLM embeddings plus noise, and SciFact claims as queries, so
@@ -10,18 +11,21 @@ default hybrid retriever. Rows, medians over the same queries:
 
 - **HTTP, new queries**: every query text seen for the first time (the model embeds it);
 - **HTTP, repeated queries**: the same texts again (the query-vector cache answers);
-- in this process, over the same store, the parts of one search: the query embedding, the
-  in-process index (BM25 + HNSW + score fusion), the whole domain search (access check, scope,
-  index, reading the hits back from the database), and the response model plus JSON
-  serialisation.
+- in this process, over the same store (once the server has persisted its index generation
+  and been restarted on it, so that no background write competes), the parts of one search:
+  the query embedding, the in-process index (BM25 + HNSW + score fusion), the whole domain
+  search (access check, scope, index, reading the hits back from the database), and the
+  response model plus JSON serialisation.
   What HTTP adds beyond those (parsing, authentication, the thread hop) is the difference.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -177,17 +181,26 @@ def parts(data_dir: Path, api_key: str, library: str, texts: list[str]) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, help="data directory to fill once and reuse")
     args = parser.parse_args()
     print(f"load average at start {os.getloadavg()}")
-    with tempfile.TemporaryDirectory(prefix="etagere-bench-http-") as tmp:
-        data_dir = Path(tmp) / "data"
-        server = EtagereServer(store=StoreLocation(data_dir=data_dir))
-        server.start(extra_env={"ETAGERE_WORKERS": "0", "ETAGERE_LOG_LEVEL": "warning"})
-        library = fill(server, data_dir, args.chunks)
+    with contextlib.ExitStack() as stack:
+        if args.keep is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="etagere-bench-http-"))
+            data_dir = Path(tmp) / "data"
+        else:
+            data_dir = args.keep
+        server, library = filled(data_dir, args.chunks)
         server.start(extra_env={"ETAGERE_WORKERS": "0", "ETAGERE_LOG_LEVEL": "warning"})
         try:
             wait_ready(server)
-            print(f"{args.chunks:,} chunks written; loading the index", flush=True)
+            # Measure the steady state: a server that opened a persisted generation, with no
+            # background write competing for the cores (and the in-process parts over the same).
+            wait_generation(data_dir)
+            server.stop()
+            server.start(extra_env={"ETAGERE_WORKERS": "0", "ETAGERE_LOG_LEVEL": "warning"})
+            wait_ready(server)
+            print(f"{args.chunks:,} chunks written; generation persisted", flush=True)
             texts = queries(QUERIES, 0)
             http_median(server, library, queries(20, QUERIES))  # warm up: model and index
             new = http_median(server, library, texts)
@@ -212,6 +225,27 @@ def main() -> None:
     print(f"load average at the end {os.getloadavg()}")
 
 
+def filled(data_dir: Path, chunks: int) -> tuple[EtagereServer, str]:
+    """A stopped server over ``data_dir`` holding a library of ``chunks`` chunks, filled now
+    unless an earlier run with the same ``--keep`` directory left one."""
+    state = data_dir / "bench-http.json"
+    if state.exists():
+        key, library, stored = json.loads(state.read_text())
+        if stored != chunks:
+            raise SystemExit(f"{data_dir} holds {stored:,} chunks, not {chunks:,}")
+        print(f"reusing {data_dir} (filled earlier)", flush=True)
+        return EtagereServer(store=StoreLocation(data_dir=data_dir), api_key=key), library
+    server = EtagereServer(store=StoreLocation(data_dir=data_dir))
+    server.start(extra_env={"ETAGERE_WORKERS": "0", "ETAGERE_LOG_LEVEL": "warning"})
+    library = fill(server, data_dir, chunks)
+    # The server persisted a generation before the chunks were written behind its back: drop
+    # it, so the next start builds one that holds them all (else every chunk would be served
+    # from the in-memory overlay of changes since, which is not the steady state).
+    shutil.rmtree(data_dir / "search-index", ignore_errors=True)
+    state.write_text(json.dumps([server.api_key, library, chunks]))
+    return server, library
+
+
 def wait_ready(server: EtagereServer) -> None:
     deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
@@ -219,6 +253,15 @@ def wait_ready(server: EtagereServer) -> None:
             return
         time.sleep(1)
     raise RuntimeError("the server never became ready")
+
+
+def wait_generation(data_dir: Path) -> None:
+    """Until the server has persisted its first index generation (it writes it after start)."""
+    deadline = time.monotonic() + 3600
+    while not (data_dir / "search-index" / "CURRENT").exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server never persisted an index generation")
+        time.sleep(1)
 
 
 if __name__ == "__main__":
