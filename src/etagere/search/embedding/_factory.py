@@ -8,8 +8,9 @@ from etagere.search.embedding._local import LocalOnnxEmbedder
 from etagere.search.embedding._mistral import MistralEmbedder
 from etagere.search.embedding._openai import OpenAICompatibleEmbedder
 from etagere.search.embedding._protocol import Embedder
+from etagere.search.embedding._universal import MultilingualEmbedder
 
-EmbedderKind = Literal["local", "mistral", "openai-compatible"]
+EmbedderKind = Literal["local", "multilingual", "mistral", "openai-compatible"]
 
 
 def create_embedder(kind: EmbedderKind, **options: Any) -> Embedder:
@@ -20,10 +21,13 @@ def create_embedder(kind: EmbedderKind, **options: Any) -> Embedder:
     """
     if kind == "local":
         return LocalOnnxEmbedder(**options)
+    if kind == "multilingual":
+        return MultilingualEmbedder(**options)
     if kind == "mistral":
         return MistralEmbedder(**options)
     if kind == "openai-compatible":
         return OpenAICompatibleEmbedder(**options)
     raise ValueError(
-        f"unknown embedder kind {kind!r}; expected local, mistral or openai-compatible"
+        f"unknown embedder kind {kind!r}; "
+        "expected local, multilingual, mistral or openai-compatible"
     )
