@@ -490,18 +490,33 @@ def run(data_dir: Path, args: argparse.Namespace) -> None:
 
 
 def run_bilingual(new_client: Any, server: EtagereServer, pages: int) -> None:
-    """The French/English manual pages (``bench/bilingual.py``), each query language apart."""
+    """The French/English manual pages (``bench/bilingual.py``): both languages in one library,
+    each query language apart; then the French pages alone, asked in French and in English
+    (the relevant page: the command's French one)."""
     data = load_bilingual(pages)
     print(f"\nbilingual: {len(data.corpus)} documents (fr + en), {len(data.queries)} queries")
-    ingested = ingest(new_client, data.corpus, None, "manpages fr+en")
+    both = ingest(new_client, data.corpus, None, "manpages fr+en")
+    french = {name: text for name, text in data.corpus.items() if name.endswith(".fr")}
+    french_only = ingest(new_client, french, None, "manpages fr")
+    asked = {
+        "fr queries, fr+en documents": (both, "fr", "fr"),
+        "en queries, fr+en documents": (both, "en", "en"),
+        "fr queries, fr documents": (french_only, "fr", "fr"),
+        "en queries, fr documents (across languages)": (french_only, "en", "fr"),
+    }
     with server.http() as http:
-        http.post(f"/v1/libraries/{ingested.library_id}/search", json={"query": "warm up"})
-        for language in ("fr", "en"):
+        for ingested in (both, french_only):
+            http.post(f"/v1/libraries/{ingested.library_id}/search", json={"query": "warm up"})
+        for title, (ingested, language, target) in asked.items():
             part = Judged(
                 {q: text for q, (lang, text) in data.queries.items() if lang == language},
-                {q: data.qrels[q] for q, (lang, _) in data.queries.items() if lang == language},
+                {
+                    q: {name.rsplit(".", 1)[0] + "." + target for name in data.qrels[q]}
+                    for q, (lang, _) in data.queries.items()
+                    if lang == language
+                },
             )
-            print(f"\nbilingual, {language} queries ({len(part.queries)}), fr+en documents")
+            print(f"\nbilingual, {title} ({len(part.queries)} queries)")
             results = [evaluate(http, ingested, part, label, m) for label, m in MODES.items()]
             print_table(results, with_published=False)
 
