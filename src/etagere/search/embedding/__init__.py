@@ -2,7 +2,7 @@
 
 from etagere.search.embedding._factory import EmbedderKind, create_embedder
 from etagere.search.embedding._hashing import content_hash
-from etagere.search.embedding._local import LocalOnnxEmbedder, load_tokenizer
+from etagere.search.embedding._local import LocalOnnxEmbedder, default_cache_dir, load_tokenizer
 from etagere.search.embedding._mistral import MistralEmbedder
 from etagere.search.embedding._openai import OpenAICompatibleEmbedder
 from etagere.search.embedding._protocol import Embedder, EmbeddingError
@@ -20,5 +20,6 @@ __all__ = [
     "QueryCachingEmbedder",
     "content_hash",
     "create_embedder",
+    "default_cache_dir",
     "load_tokenizer",
 ]
