@@ -54,7 +54,9 @@ def test_interrupted_import_resumes_and_sends_each_file_once(
 ) -> None:
     server = start_server(workers=2, max_upload_mb=1)
     tree = build_tree(tmp_path / "tree")
-    faults = Faults(answers={3: 429, 11: 503, 12: 503, 40: 429}, upload_delay_s=0.05)
+    # Each upload waits 0.15 s in the proxy, so the second half takes seconds: long enough for
+    # this thread to send Ctrl-C in time on a loaded machine (0.05 s was not always).
+    faults = Faults(answers={3: 429, 11: 503, 12: 503, 40: 429}, upload_delay_s=0.15)
     with fault_proxy(server.url, faults) as (proxy_url, proxy):
         args = [str(tree.root), "--library", "Imported", "--create", "--attr", "batch=7"]
         first = subprocess.Popen(
@@ -65,6 +67,7 @@ def test_interrupted_import_resumes_and_sends_each_file_once(
         while proxy.created < tree.accepted // 2 and first.poll() is None:
             assert time.monotonic() < deadline, "the import never reached halfway"
             time.sleep(0.02)
+        assert first.poll() is None, f"the import ended before Ctrl-C: {first.communicate()}"
         first.send_signal(signal.SIGINT)
         out, err = first.communicate(timeout=TIMEOUT_S)
         assert first.returncode == 130, err
