@@ -16,7 +16,7 @@ import pytest
 
 from etagere.core.chunks import Scope
 from etagere.search.index.embedded import EmbeddedSearchBackend
-from etagere.search.index.snapshot import MANIFEST, current_name
+from etagere.search.index.snapshot import MANIFEST, UUID_BYTES, DocumentKeys, current_name
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.schema import documents
 from tests.search.test_embedded_index import DIM, RNG, add_document, chunk, unit
@@ -159,3 +159,34 @@ def test_vectors_of_a_generation_match_the_database(sqlite_db: Database, tmp_pat
         a = persisted.nearest(conn, Scope((library,)), query, 10)
         b = in_memory.nearest(conn, Scope((library,)), query, 10)
     assert [h.seq for h in a] == [h.seq for h in b]
+
+
+def test_document_keys_find_each_documents_chunks_in_the_order_asked(tmp_path: Path) -> None:
+    """The key table's lookup against a plain reading of it, on documents present, absent,
+    asked twice and in any order."""
+    rng = np.random.default_rng(3)
+    documents = [uuid.uuid4() for _ in range(40)]
+    libraries = [uuid.uuid4(), uuid.uuid4()]
+    rows = [
+        (document, libraries[n % 2], seq)
+        for n, document in enumerate(documents)
+        for seq in range(n * 100, n * 100 + int(rng.integers(1, 6)))
+    ]
+    table = DocumentKeys(
+        np.array([d.bytes for d, _, _ in rows], dtype=UUID_BYTES),
+        np.array([lib.bytes for _, lib, _ in rows], dtype=UUID_BYTES),
+        np.array([seq for _, _, seq in rows], dtype=np.uint64),
+    )
+    table.save(tmp_path)  # sorted by document, as a generation holds it
+    table = DocumentKeys.load(tmp_path)
+    absent = [uuid.uuid4() for _ in range(5)]
+    for _ in range(20):
+        asked = list(rng.choice(np.array(documents + absent, dtype=object), size=12))
+        for library in libraries:
+            expected = [
+                seq for wanted in asked for d, lib, seq in rows if d == wanted and lib == library
+            ]
+            assert table.keys(asked, library).tolist() == expected
+    assert table.keys([], libraries[0]).tolist() == []
+    assert table.keys(absent, libraries[0]).tolist() == []
+    assert table.holds(documents[0]) and not table.holds(absent[0])

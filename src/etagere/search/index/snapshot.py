@@ -94,9 +94,11 @@ class DocumentKeys:
         if len(wanted) == 0 or len(self.documents) == 0:
             return np.empty(0, dtype=np.int64)
         first = np.searchsorted(self.documents, wanted, side="left")
-        last = np.searchsorted(self.documents, wanted, side="right")
-        spans = [np.arange(a, b) for a, b in zip(first, last, strict=True) if b > a]
-        return np.concatenate(spans) if spans else np.empty(0, dtype=np.int64)
+        lengths = np.searchsorted(self.documents, wanted, side="right") - first
+        # The spans first[i] .. first[i] + lengths[i] laid end to end, without a Python loop
+        # (one ``arange`` per document cost 1 ms per 1,000 documents of a filter).
+        starts = np.cumsum(lengths) - lengths
+        return np.repeat(first - starts, lengths) + np.arange(int(lengths.sum()))
 
     def keys(self, document_ids: Iterable[UUID], library_id: UUID) -> np.ndarray:
         """Keys of these documents' chunks in one library."""
