@@ -1,7 +1,7 @@
 """Cold ingestion of many small text documents, against a plain encode of the same model.
 
 Run from the repository root: ``python bench/ingest_cold.py [--docs 500]`` (``bench/ingest.py``
-runs it too). The inputs are ``--docs`` plain-text files of about 5 kB. Three rows, one run:
+runs it too). The inputs are ``--docs`` plain-text files of about 5 kB. Five rows, one run:
 
 - **plain encode**: the naive limit. The bundled ONNX file run by onnxruntime with its default
   session options (all cores), fixed batches of 32 in document order, over exactly the chunks the

@@ -22,8 +22,8 @@ is already ingested there (the server restarts on it and rebuilds its in-memory 
 French and English manual pages with their one-line descriptions as queries, built by
 ``bench/bilingual.py`` (provenance there), each query language reported apart;
 ``--embedder multilingual`` runs the server with the offline multilingual model instead of the
-bundled English one. The load average
-is printed at the start and the end: figures from a loaded machine say so.
+bundled English one. The load average is printed at the start and the end: figures from a
+loaded machine say so.
 """
 
 from __future__ import annotations

@@ -82,11 +82,12 @@ def optimised_model(source: Path, digest: str, cache: Path, *, quantised: bool =
     """The graph-optimised copy of ``source`` under ``cache``, written once and then shared.
 
     Loading the bundled int8 model folds its dequantisation into float weights in every
-    process's private memory (about 150 MB each). The optimised copy keeps those weights in a
-    separate file that onnxruntime memory-maps, so processes on one data directory share the
-    page cache instead. The folder is named after the source's digest and the onnxruntime
-    version (an upgrade rewrites it) and appears by one rename, so a crash mid-write leaves
-    no half copy. Extended optimisations only: they are the same on every CPU.
+    process's private memory (about 90 MB more each, measured against the copy). The
+    optimised copy keeps those weights in a separate file that onnxruntime memory-maps, so
+    processes on one data directory share the page cache instead. The folder is named after
+    the source's digest and the onnxruntime version (an upgrade rewrites it) and appears by
+    one rename, so a crash mid-write leaves no half copy. Extended optimisations only: they
+    are the same on every CPU.
 
     ``quantised``: that copy again with int8 matrix products (``_quantise``), in a folder of
     its own.
@@ -125,9 +126,10 @@ def _quantise(optimised: Path, scratch: Path) -> None:
     """Dynamic int8 quantisation of the products of activations by weights, per channel.
 
     onnxruntime then multiplies int8 by int8 (weights quantised once, activations at each
-    call): 1.85x the plain float copy's throughput on one core, with vectors at cosine 0.995 to
-    it (bench/ingest_cold.py; SciFact in the README). The products between two activations
-    (attention scores, 12 of them) stay in float: quantising them too cost 0.05 of cosine.
+    call): about twice the float copy's throughput (bench/ingest_cold.py), with vectors at
+    cosine 0.995 to it and the same SciFact quality (README, Ingestion). The products between
+    two activations (attention scores, 12 of them) stay in float: quantising them too cost
+    0.05 of cosine.
     """
     try:
         onnx: Any = importlib.import_module("onnx")
