@@ -194,7 +194,7 @@ def test_bm25_without_a_library_filter_ranks_as_with_one() -> None:
     for query in ("duck", "goose swan", "heron crane stork"):
         fast = index.keyword(scope, query, 10)
         words = index.languages.query(index._text.schema, query, conjunction=False)
-        filtered = keyword_search(index._text, scope, words, 10, present=None)
+        filtered = keyword_search(index._text, scope.library_ids, words, 10, present=None)
         assert len(fast) == 10
         assert [(h.seq, round(h.score, 5)) for h in fast] == [
             (h.seq, round(h.score, 5)) for h in filtered

@@ -16,7 +16,7 @@ import pytest
 
 from etagere.core.chunks import Scope
 from etagere.search.index.embedded import EmbeddedSearchBackend
-from etagere.search.index.snapshot import MANIFEST, UUID_BYTES, DocumentKeys, current_name
+from etagere.search.index.snapshot import MANIFEST, DocumentKeys, current_name, document_term
 from etagere.storage.metadata import Database
 from etagere.storage.metadata.schema import documents
 from tests.search.test_embedded_index import DIM, RNG, add_document, chunk, unit
@@ -172,10 +172,11 @@ def test_document_keys_find_each_documents_chunks_in_the_order_asked(tmp_path: P
         for n, document in enumerate(documents)
         for seq in range(n * 100, n * 100 + int(rng.integers(1, 6)))
     ]
-    table = DocumentKeys(
-        np.array([d.bytes for d, _, _ in rows], dtype=UUID_BYTES),
-        np.array([lib.bytes for _, lib, _ in rows], dtype=UUID_BYTES),
-        np.array([seq for _, _, seq in rows], dtype=np.uint64),
+    table = DocumentKeys.concat(
+        [
+            DocumentKeys.of_document(lib, d, np.array([seq], np.uint64), documents.index(d))
+            for d, lib, seq in rows
+        ]
     )
     table.save(tmp_path)  # sorted by document, as a generation holds it
     table = DocumentKeys.load(tmp_path)
@@ -187,6 +188,52 @@ def test_document_keys_find_each_documents_chunks_in_the_order_asked(tmp_path: P
                 seq for wanted in asked for d, lib, seq in rows if d == wanted and lib == library
             ]
             assert table.keys(asked, library).tolist() == expected
+        held = [documents.index(d) for d in asked if d in documents]
+        assert table.terms(asked) == [document_term(n) for n in held]
     assert table.keys([], libraries[0]).tolist() == []
     assert table.keys(absent, libraries[0]).tolist() == []
     assert table.holds(documents[0]) and not table.holds(absent[0])
+
+
+def filtered_results(
+    db: Database, search: EmbeddedSearchBackend, scope: Scope, query: np.ndarray
+) -> tuple[list[int], set[int]]:
+    with db.read() as conn:
+        near = [h.seq for h in search.nearest(conn, scope, query, 5)]
+        words = {h.seq for h in search.keyword(conn, scope, "shared", 200)}
+    return near, words
+
+
+@pytest.mark.parametrize("slots", ["recorded", "disagreeing"])
+def test_filtered_searches_of_a_generation_match_the_database(
+    sqlite_db: Database, tmp_path: Path, slots: str
+) -> None:
+    """A document filter over a generation (documents named by number in the text index,
+    vectors gathered by slot from the mapped file) finds what an index loaded from the
+    database finds, also after a second generation reused freed slots; slots that do not
+    match the file are noticed and the vectors read through usearch instead."""
+    root = tmp_path / "search-index"
+    library, first = add_document(sqlite_db)
+    docs = [first] + [add_document(sqlite_db, library)[1] for _ in range(11)]
+    for i, doc in enumerate(docs):
+        store(sqlite_db, library, doc, *(f"shared text {i} part {j}" for j in range(8)))
+    writer = backend(sqlite_db, root)
+    for doc in docs[:3]:  # replaced and deleted after the first generation
+        store(sqlite_db, library, doc, *(f"shared again {j}" for j in range(5)))
+    delete(sqlite_db, library, docs[3])
+    assert writer.checkpoint()
+    if slots == "disagreeing":
+        generation = root / str(current_name(root))
+        table = np.load(generation / "slots.npy")
+        np.save(generation / "slots.npy", table[::-1].copy())  # same size: the manifest agrees
+    reopened = backend(sqlite_db, root)
+    in_memory = EmbeddedSearchBackend(sqlite_db)
+    for chosen in (docs[::2], docs[1:5], [docs[3]], docs):
+        scope = Scope((library,), frozenset(chosen))
+        query = unit(RNG.normal(size=DIM))
+        expected = filtered_results(sqlite_db, in_memory, scope, query)
+        assert filtered_results(sqlite_db, reopened, scope, query) == expected
+        assert bool(expected[1]) == (chosen != [docs[3]]), "only the deleted one has none"
+    base = reopened.index.base
+    assert base is not None and library in base._matrices
+    assert (base._matrices[library] is not None) == (slots == "recorded")

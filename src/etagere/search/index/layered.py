@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from etagere.core.chunks import FloatVector, IndexedChunk, Scope, Scored
-from etagere.search.index.memory import MemoryIndex, keyword_search, vector_search
+from etagere.search.index.memory import (
+    MemoryIndex,
+    exact_search_among,
+    graph_search,
+    keyword_search,
+)
 from etagere.search.index.snapshot import Snapshot
 
 
@@ -55,18 +60,23 @@ class LayeredIndex:
         self, scope: Scope, query: str, k: int, *, conjunction: bool = False
     ) -> list[Scored]:
         found = self.overlay.keyword(scope, query, k, conjunction=conjunction)
-        if self.base is not None:
+        base = self.base
+        if base is not None:
             kept = tuple(lib for lib in scope.library_ids if lib not in self.dropped)
             words = self.overlay.languages.query(
-                self.base.text.schema, query, conjunction, also_present=self.base.languages
+                base.text.schema, query, conjunction, also_present=base.languages
             )
+            documents = None
+            if scope.document_ids is not None:
+                documents = base.keys.terms(scope.document_ids)
             found += keyword_search(
-                self.base.text,
-                Scope(kept, scope.document_ids),
+                base.text,
+                kept,
                 words,
                 k,
-                excluded=self.replaced,
-                present=self.base.vectors,
+                documents=documents,
+                excluded=base.keys.terms(self.replaced),
+                present=base.vectors,
             )
         return _best(found, k)
 
@@ -78,12 +88,12 @@ class LayeredIndex:
                 graph = base.vectors.get(library_id)
                 if library_id in self.dropped or graph is None or graph.ndim != vector.shape[0]:
                     continue
-                hidden = base.keys.keys(replaced, library_id)
-                allowed = None
-                if scope.document_ids is not None:
+                if scope.document_ids is None:
+                    hidden = base.keys.keys(replaced, library_id)
+                    found += graph_search(graph, vector, k, hidden if len(hidden) else None)
+                else:
                     visible = [d for d in scope.document_ids if d not in replaced]
-                    allowed = base.keys.keys(visible, library_id)
-                found += vector_search(graph, vector, k, allowed, hidden if len(hidden) else None)
+                    found += exact_search_among(*base.stored(library_id, visible), vector, k)
         return _best(found, k)
 
 

@@ -70,14 +70,19 @@ def open_text_index(path: str | None) -> tantivy.Index:
 
 
 def text_entry(
-    library_id: UUID, document_id: UUID, chunk: IndexedChunk, fields: LanguageFields
+    library_id: UUID, document: str, chunk: IndexedChunk, fields: LanguageFields
 ) -> tantivy.Document:
-    """A chunk as a tantivy document, its text in the field of its language."""
+    """A chunk as a tantivy document, its text in the field of its language.
+
+    ``document``: the term that names the chunk's document in this index, for filters and
+    deletions (its id in memory; a short number in a persisted generation, see
+    ``etagere.search.index.snapshot``).
+    """
     entry = tantivy.Document()
     fields.add_text(entry, chunk.text, chunk.language)
     entry.add_unsigned("seq", chunk.seq)
     entry.add_text("library", str(library_id))
-    entry.add_text("document", str(document_id))
+    entry.add_text("document", document)
     return entry
 
 
@@ -94,36 +99,35 @@ def new_vector_index(dimension: int) -> VectorIndex:
 
 def keyword_search(
     text: tantivy.Index,
-    scope: Scope,
+    libraries: Sequence[UUID],
     words: tantivy.Query | None,
     k: int,
     *,
-    excluded: Iterable[UUID] = (),
+    documents: Sequence[str] | None = None,
+    excluded: Sequence[str] = (),
     present: Iterable[UUID] | None = None,
 ) -> list[Scored]:
-    """BM25 top ``k`` of the analysed query ``words`` within ``scope``, minus ``excluded``.
+    """BM25 top ``k`` of the analysed query ``words`` in ``libraries``.
 
     ``words`` comes from ``LanguageFields.query`` (the query's terms in every language the
-    index holds, OR or AND).
+    index holds, OR or AND). ``documents`` and ``excluded`` are terms of the ``document``
+    field (``text_entry``): only chunks of the first (None: any), never of the second.
 
-    ``present``: the libraries the index holds, if known. When the scope covers them all, the
-    query is a bare disjunction of terms, which tantivy answers with block-max WAND (skipping
-    blocks that cannot reach the top k) instead of scoring every match of an intersection
-    with a library filter.
+    ``present``: the libraries the index holds, if known. When ``libraries`` covers them all,
+    the query is a bare disjunction of terms, which tantivy answers with block-max WAND
+    (skipping blocks that cannot reach the top k) instead of scoring every match of an
+    intersection with a library filter.
     """
-    if words is None or not scope.library_ids or k <= 0:
+    if words is None or not libraries or k <= 0 or (documents is not None and not documents):
         return []
     schema = text.schema
     clauses = [(tantivy.Occur.Must, words)]
-    if present is None or not set(present) <= set(scope.library_ids):
-        clauses.append((tantivy.Occur.Must, _restrict(schema, "library", scope.library_ids)))
-    if scope.document_ids is not None:
-        if not scope.document_ids:
-            return []
-        clauses.append((tantivy.Occur.Must, _restrict(schema, "document", scope.document_ids)))
-    left_out = [str(d) for d in excluded]
-    if left_out:
-        match = tantivy.Query.term_set_query(schema, "document", left_out)
+    if present is None or not set(present) <= set(libraries):
+        clauses.append((tantivy.Occur.Must, _restrict(schema, "library", map(str, libraries))))
+    if documents is not None:
+        clauses.append((tantivy.Occur.Must, _restrict(schema, "document", documents)))
+    if excluded:
+        match = tantivy.Query.term_set_query(schema, "document", list(excluded))
         clauses.append((tantivy.Occur.MustNot, match))
     query = words if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
     searcher = text.searcher()
@@ -159,7 +163,7 @@ class MemoryIndex:
                 return
             for chunk in chunks:
                 self._writer.add_document(
-                    text_entry(library_id, document_id, chunk, self.languages)
+                    text_entry(library_id, str(document_id), chunk, self.languages)
                 )
             keys = np.array([c.seq for c in chunks], dtype=np.uint64)
             matrix = np.stack([c.vector for c in chunks]).astype(np.float32)
@@ -190,7 +194,10 @@ class MemoryIndex:
         if not present:  # nothing indexed here (a layered index's overlay, most of the time)
             return []
         words = self.languages.query(self._schema, query, conjunction)
-        return keyword_search(self._text, scope, words, k, present=present)
+        documents = None if scope.document_ids is None else [str(d) for d in scope.document_ids]
+        return keyword_search(
+            self._text, scope.library_ids, words, k, documents=documents, present=present
+        )
 
     def documents(self) -> set[UUID]:
         """The documents this index holds chunks of."""
@@ -285,13 +292,13 @@ _SCALARS: dict[str, Any] = {
 }
 
 
-def _restrict(schema: tantivy.Schema, field: str, values: Iterable[UUID]) -> tantivy.Query:
+def _restrict(schema: tantivy.Schema, field: str, values: Iterable[str]) -> tantivy.Query:
     """A filter that does not score: a constant-score term (set) query, cheapest form first.
 
     Measured in bench/search at 100k chunks: BM25 top-50 takes 2.1 ms with a scoring term
     set, 0.85 ms with a constant-score single term.
     """
-    terms = [str(v) for v in values]
+    terms = list(values)
     if len(terms) == 1:
         match = tantivy.Query.term_query(schema, field, terms[0])
     else:
@@ -308,47 +315,54 @@ def expansion_for(size: int) -> int:
 
 
 def vector_search(
-    index: VectorIndex,
-    vector: FloatVector,
-    k: int,
-    allowed: np.ndarray | None,
-    excluded: np.ndarray | None = None,
+    index: VectorIndex, vector: FloatVector, k: int, allowed: np.ndarray | None
 ) -> list[Scored]:
-    """HNSW search, or exact search over ``allowed`` keys when the scope is a subset.
-
-    ``excluded`` keys are never returned (a snapshot's documents that changed since it was
-    written): the graph is asked for that many more candidates and they are dropped.
-    """
+    """HNSW search, or exact search over the ``allowed`` keys when the scope is a subset."""
     if allowed is None:
-        skip = 0 if excluded is None else len(excluded)
-        wanted = min(k + skip, len(index))
-        if wanted <= 0:
-            return []
-        exact = len(index) < EXACT_BELOW
-        # Set per search from the size alone, so concurrent searches agree on the value.
-        index.expansion_search = expansion_for(len(index))  # type: ignore[misc]
-        matches = index.search(vector, wanted, exact=exact)
-        keys = np.asarray(matches.keys, dtype=np.uint64)
-        scores = 1.0 - np.asarray(matches.distances, dtype=np.float32)
-        if excluded is not None and skip:
-            keep = ~np.isin(keys, excluded)
-            keys, scores = keys[keep], scores[keep]
-        return [Scored(int(key), float(s)) for key, s in zip(keys[:k], scores[:k], strict=True)]
+        return graph_search(index, vector, k)
     if len(allowed) == 0:
         return []
-    allowed, block = stored_vectors(index, allowed)
-    if len(allowed) == 0:
+    return exact_search_among(*stored_vectors(index, allowed), vector, k)
+
+
+def graph_search(
+    index: VectorIndex, vector: FloatVector, k: int, excluded: np.ndarray | None = None
+) -> list[Scored]:
+    """The graph's approximate top ``k``, never any of the ``excluded`` keys (a snapshot's
+    documents that changed since it was written): the graph is asked for that many more
+    candidates and they are dropped."""
+    skip = 0 if excluded is None else len(excluded)
+    wanted = min(k + skip, len(index))
+    if wanted <= 0:
+        return []
+    exact = len(index) < EXACT_BELOW
+    # Set per search from the size alone, so concurrent searches agree on the value.
+    index.expansion_search = expansion_for(len(index))  # type: ignore[misc]
+    matches = index.search(vector, wanted, exact=exact)
+    keys = np.asarray(matches.keys, dtype=np.uint64)
+    scores = 1.0 - np.asarray(matches.distances, dtype=np.float32)
+    if excluded is not None and skip:
+        keep = ~np.isin(keys, excluded)
+        keys, scores = keys[keep], scores[keep]
+    return [Scored(int(key), float(s)) for key, s in zip(keys[:k], scores[:k], strict=True)]
+
+
+def exact_search_among(
+    keys: np.ndarray, block: npt.NDArray[Any], vector: FloatVector, k: int
+) -> list[Scored]:
+    """Exact top ``k`` of the vectors ``block`` (one row per key, as stored: half floats)."""
+    if len(keys) == 0:
         return []
     # usearch's exact kernel reads the half floats as stored (converting them to float32 for
     # numpy cost 1 ms per 1,000 vectors, five times the search itself).
     matches = exact_search(
         block,
         vector.astype(block.dtype),
-        min(k, len(allowed)),
+        min(k, len(keys)),
         MetricKind.Cos,
         exact=True,
         threads=1,
     )
     rows = np.asarray(matches.keys, dtype=np.int64)
     scores = 1.0 - np.asarray(matches.distances, dtype=np.float32)
-    return [Scored(int(allowed[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
+    return [Scored(int(keys[r]), float(s)) for r, s in zip(rows, scores, strict=True)]

@@ -2,9 +2,10 @@
 
 A generation is a complete, read-only copy of the derived indexes as of one position of the
 database's ``index_log`` (its watermark): a tantivy index, one usearch graph per library and a
-sorted table of which chunk keys belong to which document. Processes open the newest one in
-milliseconds (tantivy and usearch both memory-map their files, so processes on one data
-directory share the pages) and replay the log after the watermark on top of it.
+table, sorted by document, of each chunk's document, library, key, document number (its
+document's term in the tantivy index) and slot in its library's vector file. Processes open
+the newest one in milliseconds (tantivy and usearch both memory-map their files, so processes
+on one data directory share the pages) and replay the log after the watermark on top of it.
 
 Layout of the directory::
 
@@ -13,8 +14,11 @@ Layout of the directory::
     gen-<position>-<tag>/
         text/               tantivy index
         vectors/<library>.usearch
-        documents.npy libraries.npy seqs.npy   one row per chunk, sorted by document
-        manifest.json       written last: identity, watermark, the size of every file
+        documents.npy libraries.npy seqs.npy numbers.npy slots.npy
+                            one row per chunk, sorted by document
+        held.npy starts.npy the distinct documents and where their rows start
+        manifest.json       written last: identity, watermark, next document number, the
+                            size of every file
 
 A crash while writing leaves a directory without a manifest that ``CURRENT`` never named; a
 damaged one (a file missing or of the wrong size), one written by another format, analyzer or
@@ -25,6 +29,7 @@ vector type, or one ahead of or different from the database's log, is refused
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -35,10 +40,12 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
+import numpy.typing as npt
 import tantivy
 from usearch.index import Index as VectorIndex
 
 from etagere.core.chunks import IndexedChunk
+from etagere.search.index import vector_file
 from etagere.search.index.analysis import LanguageFields
 from etagere.search.index.memory import (
     TEXT_FORMAT,
@@ -46,10 +53,14 @@ from etagere.search.index.memory import (
     WRITER_HEAP,
     new_vector_index,
     open_text_index,
+    stored_vectors,
     text_entry,
 )
 
-FORMAT = 1
+log = logging.getLogger("etagere.search")
+
+# 2: documents named by number in the text index, chunks' vector slots in the key table.
+FORMAT = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 UUID_BYTES = "S16"
@@ -73,38 +84,99 @@ def identity(model: str) -> dict[str, Any]:
 
 
 class DocumentKeys:
-    """Which chunk keys belong to which document, as sorted arrays (memory-mapped, no dict)."""
+    """One row per chunk, sorted by document (memory-mapped arrays, no dict): the chunk's
+    document, library and key, its document's number (``document_term``) and its slot in the
+    library's vector file (``NO_SLOT``: unknown, read through usearch instead).
 
-    def __init__(self, documents: np.ndarray, libraries: np.ndarray, seqs: np.ndarray) -> None:
+    Lookups go through a directory of the distinct documents and where their rows start:
+    binary search over 100k ids instead of two over a million rows (1.2 ms for a filter of
+    1,000 documents, mostly cache misses, against 0.3 ms).
+    """
+
+    def __init__(
+        self,
+        documents: np.ndarray,
+        libraries: np.ndarray,
+        seqs: np.ndarray,
+        numbers: np.ndarray,
+        slots: np.ndarray,
+    ) -> None:
         self.documents = documents
         self.libraries = libraries
         self.seqs = seqs
+        self.numbers = numbers
+        self.slots = slots
+        self._directory: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def empty(cls) -> DocumentKeys:
+        return cls(*(np.empty(0, dtype=t) for t in _KEY_TYPES))
+
+    @classmethod
+    def of_document(
+        cls, library_id: UUID, document_id: UUID, seqs: np.ndarray, number: int
+    ) -> DocumentKeys:
+        n = len(seqs)
         return cls(
-            np.empty(0, dtype=UUID_BYTES),
-            np.empty(0, dtype=UUID_BYTES),
-            np.empty(0, dtype=np.uint64),
+            np.full(n, document_id.bytes, dtype=UUID_BYTES),
+            np.full(n, library_id.bytes, dtype=UUID_BYTES),
+            np.asarray(seqs, dtype=np.uint64),
+            np.full(n, number, dtype=np.uint64),
+            np.full(n, NO_SLOT, dtype=np.uint32),
         )
+
+    @classmethod
+    def concat(cls, parts: list[DocumentKeys]) -> DocumentKeys:
+        columns = zip(*(p.columns() for p in parts), strict=True)
+        return cls(*(np.concatenate(c).astype(t) for c, t in zip(columns, _KEY_TYPES, strict=True)))
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        return self.documents, self.libraries, self.seqs, self.numbers, self.slots
 
     def rows(self, document_ids: Iterable[UUID]) -> np.ndarray:
         """Row numbers of these documents' chunks."""
-        wanted = np.array([d.bytes for d in document_ids], dtype=UUID_BYTES)
-        if len(wanted) == 0 or len(self.documents) == 0:
-            return np.empty(0, dtype=np.int64)
-        first = np.searchsorted(self.documents, wanted, side="left")
-        lengths = np.searchsorted(self.documents, wanted, side="right") - first
+        first, lengths = self._spans(document_ids)
         # The spans first[i] .. first[i] + lengths[i] laid end to end, without a Python loop
         # (one ``arange`` per document cost 1 ms per 1,000 documents of a filter).
         starts = np.cumsum(lengths) - lengths
         return np.repeat(first - starts, lengths) + np.arange(int(lengths.sum()))
 
+    def library_rows(self, document_ids: Iterable[UUID], library_id: UUID) -> np.ndarray:
+        """Row numbers of these documents' chunks in one library."""
+        rows = self.rows(document_ids)
+        # Compared as two 64-bit integers: gathering and comparing 16-byte strings cost
+        # 0.4 ms for the 10,000 chunks of 1,000 documents.
+        wanted = np.frombuffer(library_id.bytes, dtype=np.uint64)
+        libraries = self.libraries.view(np.uint64).reshape(-1, 2)[rows]
+        mine: np.ndarray = rows[(libraries[:, 0] == wanted[0]) & (libraries[:, 1] == wanted[1])]
+        return mine
+
     def keys(self, document_ids: Iterable[UUID], library_id: UUID) -> np.ndarray:
         """Keys of these documents' chunks in one library."""
-        rows = self.rows(document_ids)
-        mine = self.libraries[rows] == np.array(library_id.bytes, dtype=UUID_BYTES)
-        return np.asarray(self.seqs[rows][mine], dtype=np.uint64)
+        return np.asarray(self.seqs[self.library_rows(document_ids, library_id)], np.uint64)
+
+    def terms(self, document_ids: Iterable[UUID]) -> list[str]:
+        """The text index's terms for these documents (those it holds)."""
+        first, lengths = self._spans(document_ids)
+        return [document_term(int(n)) for n in self.numbers[first[lengths > 0]]]
+
+    def _spans(self, document_ids: Iterable[UUID]) -> tuple[np.ndarray, np.ndarray]:
+        """Where each document's rows start, and how many there are (0: not held)."""
+        held, starts = self.directory()
+        wanted = np.array([d.bytes for d in document_ids], dtype=UUID_BYTES)
+        if len(wanted) == 0 or len(held) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+        first = np.asarray(starts[at], dtype=np.int64)
+        lengths = np.asarray(starts[at + 1], dtype=np.int64) - first
+        return first, np.where(held[at] == wanted, lengths, 0)
+
+    def directory(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct documents, sorted, and the row each starts at (then the row count)."""
+        if self._directory is None:
+            held, first = np.unique(self.documents, return_index=True)
+            self._directory = held, np.append(first, len(self.documents)).astype(np.int64)
+        return self._directory
 
     def holds(self, document_id: UUID) -> bool:
         return len(self.rows([document_id])) > 0
@@ -115,20 +187,37 @@ class DocumentKeys:
         dropped = np.array([lib.bytes for lib in library_ids], dtype=UUID_BYTES)
         if len(dropped):
             keep &= ~np.isin(self.libraries, dropped)
-        return DocumentKeys(self.documents[keep], self.libraries[keep], self.seqs[keep])
+        return DocumentKeys(*(column[keep] for column in self.columns()))
 
     def save(self, directory: Path) -> None:
         order = np.argsort(self.documents, kind="stable")
-        np.save(directory / "documents.npy", self.documents[order])
-        np.save(directory / "libraries.npy", self.libraries[order])
-        np.save(directory / "seqs.npy", self.seqs[order])
+        ordered = DocumentKeys(*(column[order] for column in self.columns()))
+        columns = ordered.columns() + ordered.directory()
+        for name, column in zip(_KEY_FILES + _DIRECTORY_FILES, columns, strict=True):
+            np.save(directory / f"{name}.npy", column)
 
     @classmethod
     def load(cls, directory: Path) -> DocumentKeys:
-        return cls(*(np.load(directory / f"{n}.npy", mmap_mode="r") for n in _KEY_FILES))
+        loaded = cls(*(np.load(directory / f"{n}.npy", mmap_mode="r") for n in _KEY_FILES))
+        held, starts = (np.load(directory / f"{n}.npy", mmap_mode="r") for n in _DIRECTORY_FILES)
+        loaded._directory = held, starts
+        return loaded
 
 
-_KEY_FILES = ("documents", "libraries", "seqs")
+_KEY_FILES = ("documents", "libraries", "seqs", "numbers", "slots")
+_DIRECTORY_FILES = ("held", "starts")
+_KEY_TYPES: tuple[Any, ...] = (UUID_BYTES, UUID_BYTES, np.uint64, np.uint64, np.uint32)
+NO_SLOT = np.iinfo(np.uint32).max
+
+
+def document_term(number: int) -> str:
+    """A document's term in a generation's text index: its number, in hexadecimal.
+
+    Not its id: a filter on 1,000 documents is a set of 1,000 terms that tantivy looks up in
+    its term dictionary, and 36-character random ids made that lookup 8 ms at a million
+    chunks, against 2 ms for short, dense numbers (bench/search, 1% filter).
+    """
+    return format(number, "x")
 
 
 class Snapshot:
@@ -142,6 +231,7 @@ class Snapshot:
         vectors: dict[UUID, VectorIndex],
         keys: DocumentKeys,
         languages: frozenset[str] = frozenset(),
+        next_number: int = 0,
     ) -> None:
         self.path = path
         self.watermark = watermark
@@ -149,10 +239,46 @@ class Snapshot:
         self.vectors = vectors
         self.languages = languages  # the languages whose text fields hold chunks
         self.keys = keys
+        self.next_number = next_number  # of the next document added (``document_term``)
+        # Each library's stored vectors, read by slot (None: through usearch), once checked.
+        self._matrices: dict[UUID, np.ndarray | None] = {}
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    def stored(
+        self, library_id: UUID, document_ids: Iterable[UUID]
+    ) -> tuple[np.ndarray, npt.NDArray[Any]]:
+        """The keys of these documents' chunks in a library and their stored vectors (one
+        half-float row per key), gathered from the memory-mapped file when the slots are
+        known and the file reads as usearch itself answers."""
+        rows = self.keys.library_rows(document_ids, library_id)
+        keys = np.asarray(self.keys.seqs[rows], dtype=np.uint64)
+        slots = np.asarray(self.keys.slots[rows])
+        graph = self.vectors[library_id]
+        if len(keys) == 0 or (slots == NO_SLOT).any():
+            return stored_vectors(graph, keys)
+        if library_id not in self._matrices:
+            self._matrices[library_id] = self._checked_matrix(library_id, graph, keys, slots)
+        matrix = self._matrices[library_id]
+        if matrix is None:
+            return stored_vectors(graph, keys)
+        # ``take`` gathers rows a third faster than fancy indexing (0.44 ms for 10,000).
+        return keys, np.take(matrix, slots, axis=0)
+
+    def _checked_matrix(
+        self, library_id: UUID, graph: VectorIndex, keys: np.ndarray, slots: np.ndarray
+    ) -> np.ndarray | None:
+        try:
+            matrix = vector_file.stored_matrix(_vector_file(self.path, library_id), graph.ndim)
+        except vector_file.UnknownLayout as exc:
+            log.warning("vector file read through usearch", extra={"why": str(exc)})
+            return None
+        if not vector_file.agrees(graph, matrix, keys, slots):
+            log.warning("vector file read through usearch", extra={"why": "slots disagree"})
+            return None
+        return matrix
 
 
 def current_name(root: Path) -> str | None:
@@ -202,7 +328,7 @@ def open_generation(path: Path, model: str) -> Snapshot:
     mark = manifest["watermark"]
     languages = frozenset(manifest.get("languages", ()))
     watermark = Watermark(mark["position"], mark["fingerprint"])
-    return Snapshot(path, watermark, text, vectors, keys, languages)
+    return Snapshot(path, watermark, text, vectors, keys, languages, manifest["next_number"])
 
 
 @dataclass
@@ -233,11 +359,13 @@ def write_generation(
     fields = LanguageFields()
     fields.present |= base.languages if base is not None else set()
     writer = text.writer(heap_size=WRITER_HEAP, num_threads=1)
-    for document_id in changes.replaced:
-        writer.delete_documents_by_term("document", str(document_id))
+    base_keys = base.keys if base else DocumentKeys.empty()
+    for term in base_keys.terms(changes.replaced):
+        writer.delete_documents_by_term("document", term)
     for library_id in changes.dropped:
         writer.delete_documents_by_term("library", str(library_id))
-    keys = (base.keys if base else DocumentKeys.empty()).without(changes.replaced, changes.dropped)
+    keys = base_keys.without(changes.replaced, changes.dropped)
+    number = base.next_number if base else 0
     graphs: dict[UUID, VectorIndex] = {}
     pending = _PendingVectors(graphs)
     added: list[DocumentKeys] = [keys]
@@ -245,8 +373,9 @@ def write_generation(
         for library_id, document_id, chunks in batch:
             if not chunks:
                 continue
+            term = document_term(number)
             for chunk in chunks:
-                writer.add_document(text_entry(library_id, document_id, chunk, fields))
+                writer.add_document(text_entry(library_id, term, chunk, fields))
             dimension = len(chunks[0].vector)
             graph = graphs.get(library_id)
             if graph is None or graph.ndim != dimension:
@@ -254,7 +383,8 @@ def write_generation(
                 graph = graphs[library_id] = _editable(base, changes, library_id, dimension)
             seqs = np.array([c.seq for c in chunks], dtype=np.uint64)
             pending.add(library_id, seqs, [c.vector for c in chunks])
-            added.append(_rows(library_id, document_id, seqs))
+            added.append(DocumentKeys.of_document(library_id, document_id, seqs, number))
+            number += 1
     pending.flush()
     writer.commit()
     writer.wait_merging_threads()
@@ -268,10 +398,12 @@ def write_generation(
             libraries[str(library_id)] = int(view.ndim)
         else:
             graphs[library_id] = _editable(base, changes, library_id, int(view.ndim))
+    table = DocumentKeys.concat(added)
     for library_id, graph in graphs.items():
         graph.save(str(_vector_file(path, library_id)))
         libraries[str(library_id)] = int(graph.ndim)
-    DocumentKeys(*_concat(added)).save(path)
+        _record_slots(table, library_id, graph, _vector_file(path, library_id))
+    table.save(path)
     files = {
         str(f.relative_to(path)): f.stat().st_size for f in sorted(path.rglob("*")) if f.is_file()
     }
@@ -282,6 +414,7 @@ def write_generation(
         "watermark": {"position": watermark.position, "fingerprint": watermark.fingerprint},
         "libraries": libraries,
         "languages": sorted(fields.present),
+        "next_number": number,
         "files": files,
     }
     _write_synced(path / MANIFEST, json.dumps(manifest))
@@ -356,21 +489,21 @@ def _editable(
     return loaded
 
 
-def _rows(library_id: UUID, document_id: UUID, seqs: np.ndarray) -> DocumentKeys:
-    n = len(seqs)
-    return DocumentKeys(
-        np.full(n, document_id.bytes, dtype=UUID_BYTES),
-        np.full(n, library_id.bytes, dtype=UUID_BYTES),
-        seqs,
-    )
-
-
-def _concat(parts: list[DocumentKeys]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (
-        np.concatenate([p.documents for p in parts]).astype(UUID_BYTES),
-        np.concatenate([p.libraries for p in parts]).astype(UUID_BYTES),
-        np.concatenate([p.seqs for p in parts]).astype(np.uint64),
-    )
+def _record_slots(table: DocumentKeys, library_id: UUID, graph: VectorIndex, file: Path) -> None:
+    """Write into ``table`` the slot of each of the library's chunks in its saved vector file
+    (``NO_SLOT`` if the file does not read as ``vector_file`` expects)."""
+    rows = np.flatnonzero(table.libraries == np.array(library_id.bytes, dtype=UUID_BYTES))
+    seqs = table.seqs[rows]
+    try:
+        slots = vector_file.slots_of(vector_file.slot_keys(file), seqs)
+        matrix = vector_file.stored_matrix(file, graph.ndim)
+    except vector_file.UnknownLayout as exc:
+        log.warning("vector slots not recorded", extra={"why": str(exc)})
+        return
+    if vector_file.agrees(graph, matrix, seqs, slots):
+        table.slots[rows] = slots
+    else:
+        log.warning("vector slots not recorded", extra={"why": "slots disagree"})
 
 
 def _write_synced(path: Path, text: str) -> None:
