@@ -62,7 +62,7 @@ from search_systems import DEPTH, TOP_K, Etagere  # noqa: E402
 from tests.support import postgres  # noqa: E402
 
 from etagere.search.embedding import LocalOnnxEmbedder  # noqa: E402
-from etagere.search.index.memory import expansion_for  # noqa: E402
+from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for  # noqa: E402
 from etagere.search.index.postgres import KEYWORD_BUDGET  # noqa: E402
 
 TARGET_CPU_RATIO = 1.5
@@ -277,7 +277,7 @@ def describe_server(server_url: str, own: bool) -> None:
         f"- PostgreSQL {version[0] if version else '?'} with pgvector "
         f"{vector[0] if vector else '?'} ({where}; shared_buffers {buffers[0] if buffers else '?'}"
         f", max_parallel_workers_per_gather {parallel[0] if parallel else '?'}); "
-        "HNSW m 16, ef_construction 64 (pgvector's defaults, as the server creates it)"
+        f"HNSW m {CONNECTIVITY}, ef_construction {EXPANSION_ADD} (as the server creates it)"
     )
 
 

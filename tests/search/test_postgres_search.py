@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from etagere.core.chunks import EmbeddedChunk, Scope
 from etagere.search.index.keyword_tiers import TermStatistics, term_tiers, tsquery_text
-from etagere.search.index.memory import expansion_for
+from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for
 from etagere.search.index.postgres import PostgresSearchBackend
 from etagere.storage.metadata import Database
 from tests.search.test_embedded_index import add_document
@@ -109,6 +109,38 @@ def test_the_search_width_follows_the_number_of_vectors(pg: Database) -> None:
         hits = backend.nearest(conn, scope, vector(3), 5)
         width = conn.exec_driver_sql("SELECT current_setting('hnsw.ef_search')").scalar()
     assert hits[0].seq and int(str(width)) == expansion_for(len(COMMON))
+
+
+def test_the_vector_index_is_built_as_the_embedded_graphs_and_an_older_one_is_reported(
+    pg: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pgvector's default construction width gave recall@10 0.915 at 1M chunks: the index
+    is built with the embedded engine's parameters, and one built before says how to rebuild."""
+
+    def options() -> list[str]:
+        with pg.read() as conn:
+            found = conn.exec_driver_sql(
+                f"SELECT reloptions FROM pg_class WHERE relname = 'ix_chunks_embedding_{DIM}'"
+            ).scalar()
+        return sorted(found or [])
+
+    PostgresSearchBackend(pg, DIM)
+    assert options() == [f"ef_construction={EXPANSION_ADD}", f"m={CONNECTIVITY}"]
+    assert "other parameters" not in caplog.text
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX ix_chunks_embedding_{DIM}")
+        conn.exec_driver_sql(
+            f"CREATE INDEX ix_chunks_embedding_{DIM} ON chunks USING hnsw "
+            f"((embedding::vector({DIM})) vector_cosine_ops) WHERE vector_dims(embedding) = {DIM}"
+        )
+    with caplog.at_level("WARNING", logger="etagere.search"):
+        PostgresSearchBackend(pg, DIM)
+    warning = next(r for r in caplog.records if "other parameters" in r.getMessage())
+    rebuild = str(warning.__dict__["rebuild"])
+    for statement in filter(str.strip, rebuild.split(";")):  # REINDEX CONCURRENTLY: no BEGIN
+        with pg.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(statement)
+    assert options() == [f"ef_construction={EXPANSION_ADD}", f"m={CONNECTIVITY}"]
 
 
 def test_term_tiers_split_by_expected_matches() -> None:

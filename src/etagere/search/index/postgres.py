@@ -17,6 +17,7 @@ queries still fill ``k``. Sizes and term frequencies come from PostgreSQL's own 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -29,10 +30,12 @@ from sqlalchemy.engine import Connection
 
 from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
 from etagere.search.index.keyword_tiers import TermStatistics, term_tiers, tsquery_text
-from etagere.search.index.memory import expansion_for
+from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for
 from etagere.search.language import DEFAULT_LANGUAGE, REGCONFIG
 from etagere.storage.metadata import Database
 from etagere.storage.metadata import chunks as chunk_store
+
+log = logging.getLogger("etagere.search")
 
 # Chunks the first tier of a keyword query may be expected to match (bench/search_postgres).
 KEYWORD_BUDGET = 1_000
@@ -45,6 +48,8 @@ RANK_NORMALIZATION = 1
 STATISTICS_SECONDS = 60.0
 # pgvector's upper limit for hnsw.ef_search.
 MAX_EF_SEARCH = 1_000
+_HNSW_OPTIONS = f"m={CONNECTIVITY}, ef_construction={EXPANSION_ADD}"
+_INDEX_OPTIONS = sa.text("SELECT reloptions FROM pg_class WHERE relname = :name")
 _INDEX_LOCK = 0x6574_6168
 
 # The query's stems in every supported language: (language, lexeme) rows.
@@ -165,19 +170,36 @@ class PostgresSearchBackend:
         self.ensure_vector_index(dimension)
 
     def ensure_vector_index(self, dimension: int) -> None:
-        """The HNSW index for vectors of ``dimension`` (one per dimension: pgvector needs it)."""
+        """The HNSW index for vectors of ``dimension`` (one per dimension: pgvector needs it),
+        built as the embedded engine builds its graphs (pgvector's default ef_construction, 64,
+        gave recall@10 0.915 at 1M chunks where the embedded graph gives 0.98)."""
+        name = _vector_index(dimension)
         with self.db.engine.connect() as conn:
             conn.exec_driver_sql(f"SELECT pg_advisory_lock({_INDEX_LOCK})")
             try:
                 conn.exec_driver_sql(
-                    f"CREATE INDEX IF NOT EXISTS {_vector_index(dimension)} ON chunks "
+                    f"CREATE INDEX IF NOT EXISTS {name} ON chunks "
                     f"USING hnsw ((embedding::vector({int(dimension)})) vector_cosine_ops) "
-                    f"WHERE vector_dims(embedding) = {int(dimension)}"
+                    f"WITH ({_HNSW_OPTIONS}) WHERE vector_dims(embedding) = {int(dimension)}"
                 )
+                options = conn.execute(_INDEX_OPTIONS, {"name": name}).scalar()
                 conn.commit()
             finally:
                 conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_INDEX_LOCK})")
                 conn.commit()
+        if sorted(options or ()) != sorted(_HNSW_OPTIONS.replace(" ", "").split(",")):
+            # Rebuilding takes minutes per million chunks: the administrator's call, not a
+            # start-up's.
+            log.warning(
+                "the vector index was built with other parameters: recall is lower until "
+                "it is rebuilt",
+                extra={
+                    "index": name,
+                    "options": options,
+                    "rebuild": f"ALTER INDEX {name} SET ({_HNSW_OPTIONS}); "
+                    f"REINDEX INDEX CONCURRENTLY {name};",
+                },
+            )
 
     def store_chunks(
         self,
