@@ -93,8 +93,10 @@ class Etagere:
         return [s.seq for s in convex_fusion(rankings)[:TOP_K]]
 
     def hybrid_filtered(self, text: str, vector: np.ndarray) -> list[int]:
-        """The default search under a filter that keeps 1% of the documents."""
-        return self.hybrid(text, vector, self.filtered)
+        """The default search under a filter that keeps 1% of the documents (resolved anew,
+        as each request resolves its filter: nothing cached from the previous query)."""
+        resolved = frozenset(list(self.filtered.document_ids or ()))
+        return self.hybrid(text, vector, Scope(self.filtered.library_ids, resolved))
 
     def filtered_keys(self) -> np.ndarray:
         """The chunk numbers the filtered scope keeps (for its exact reference)."""

@@ -92,7 +92,7 @@ class LayeredIndex:
                     hidden = base.keys.keys(replaced, library_id)
                     found += graph_search(graph, vector, k, hidden if len(hidden) else None)
                 else:
-                    visible = [d for d in scope.document_ids if d not in replaced]
+                    visible = scope.document_ids - replaced if replaced else scope.document_ids
                     found += exact_search_among(*base.stored(library_id, visible), vector, k)
         return _best(found, k)
 

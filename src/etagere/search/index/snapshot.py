@@ -107,6 +107,9 @@ class DocumentKeys:
         self.numbers = numbers
         self.slots = slots
         self._directory: tuple[np.ndarray, np.ndarray] | None = None
+        # The last sets of documents looked up (a search asks for its filter's keyword side,
+        # the documents its process replaced, then the filter's vector side).
+        self._recent: tuple[tuple[frozenset[UUID], np.ndarray, np.ndarray], ...] = ()
 
     @classmethod
     def empty(cls) -> DocumentKeys:
@@ -162,6 +165,16 @@ class DocumentKeys:
 
     def _spans(self, document_ids: Iterable[UUID]) -> tuple[np.ndarray, np.ndarray]:
         """Where each document's rows start, and how many there are (0: not held)."""
+        recent = self._recent
+        for asked, first, lengths in recent:
+            if asked is document_ids:
+                return first, lengths
+        first, lengths = self._find(document_ids)
+        if isinstance(document_ids, frozenset):  # immutable: the same object, the same answer
+            self._recent = ((document_ids, first, lengths), *recent[:1])
+        return first, lengths
+
+    def _find(self, document_ids: Iterable[UUID]) -> tuple[np.ndarray, np.ndarray]:
         held, starts = self.directory()
         wanted = np.array([d.bytes for d in document_ids], dtype=UUID_BYTES)
         if len(wanted) == 0 or len(held) == 0:
