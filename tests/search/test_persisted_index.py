@@ -190,6 +190,11 @@ def test_document_keys_find_each_documents_chunks_in_the_order_asked(tmp_path: P
             assert table.keys(asked, library).tolist() == expected
         held = [documents.index(d) for d in asked if d in documents]
         assert table.terms(asked) == [document_term(n) for n in held]
+        as_set = frozenset(asked)  # looked up once, then answered from the last lookups
+        for library in [*libraries, *libraries]:
+            expected = [seq for d, lib, seq in rows if d in as_set and lib == library]
+            assert sorted(table.keys(as_set, library).tolist()) == sorted(expected)
+        assert sorted(table.terms(as_set)) == sorted({document_term(n) for n in held})
     assert table.keys([], libraries[0]).tolist() == []
     assert table.keys(absent, libraries[0]).tolist() == []
     assert table.holds(documents[0]) and not table.holds(absent[0])
