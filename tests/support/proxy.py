@@ -32,6 +32,10 @@ class Faults:
     answers: dict[int, int] = field(default_factory=dict)
     retry_after: str = "1"
     upload_delay_s: float = 0.0
+    # Once this many uploads were created, later ones wait until ``resume`` is set: a test
+    # can act on a client that is certainly mid-import, however loaded the machine.
+    hold_after_created: int | None = None
+    resume: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -64,6 +68,9 @@ def _app(target: str, faults: Faults, log: ProxyLog) -> Starlette:
                 headers = {"Retry-After": faults.retry_after} if injected == 429 else {}
                 return Response(b'{"detail": "injected"}', injected, headers=headers)
             await asyncio.sleep(faults.upload_delay_s)
+            held = faults.hold_after_created
+            while held is not None and log.created >= held and not faults.resume.is_set():
+                await asyncio.sleep(0.01)
         headers = {
             k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
         }

@@ -54,9 +54,14 @@ def test_interrupted_import_resumes_and_sends_each_file_once(
 ) -> None:
     server = start_server(workers=2, max_upload_mb=1)
     tree = build_tree(tmp_path / "tree")
-    # Each upload waits 0.15 s in the proxy, so the second half takes seconds: long enough for
-    # this thread to send Ctrl-C in time on a loaded machine (0.05 s was not always).
-    faults = Faults(answers={3: 429, 11: 503, 12: 503, 40: 429}, upload_delay_s=0.15)
+    # Once half the files arrived, the proxy holds the rest until Ctrl-C was sent: on a loaded
+    # machine the import could otherwise end before this thread sends it (a delay per upload
+    # was not always enough).
+    faults = Faults(
+        answers={3: 429, 11: 503, 12: 503, 40: 429},
+        upload_delay_s=0.05,
+        hold_after_created=tree.accepted // 2,
+    )
     with fault_proxy(server.url, faults) as (proxy_url, proxy):
         args = [str(tree.root), "--library", "Imported", "--create", "--attr", "batch=7"]
         first = subprocess.Popen(
@@ -69,6 +74,8 @@ def test_interrupted_import_resumes_and_sends_each_file_once(
             time.sleep(0.02)
         assert first.poll() is None, f"the import ended before Ctrl-C: {first.communicate()}"
         first.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # the signal is handled (within 0.1 s) before the held uploads go on
+        faults.resume.set()
         out, err = first.communicate(timeout=TIMEOUT_S)
         assert first.returncode == 130, err
         interrupted = json.loads(out)
