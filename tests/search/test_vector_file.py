@@ -56,6 +56,10 @@ def test_a_file_of_another_layout_is_refused(tmp_path: Path) -> None:
     damaged.write_bytes(path.read_bytes()[:-40])
     with pytest.raises(vector_file.UnknownLayout):
         vector_file.slot_keys(damaged)
+    empty = tmp_path / "empty.usearch"
+    empty.write_bytes(b"")
+    with pytest.raises(vector_file.UnknownLayout):
+        vector_file.stored_matrix(empty, DIM)
     garbage = tmp_path / "garbage.usearch"
     garbage.write_bytes(b"\xff" * 64)
     with pytest.raises(vector_file.UnknownLayout):

@@ -41,7 +41,7 @@ class UnknownLayout(Exception):
 
 def slot_keys(path: Path) -> np.ndarray:
     """The key held in each slot of the saved graph at ``path`` (``FREE_KEY``: none)."""
-    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    raw = _mapped(path)
     rows, width = _matrix_shape(raw)
     at = 8 + rows * width
     if bytes(raw[at : at + len(_MAGIC)]) != _MAGIC:
@@ -65,7 +65,7 @@ def slot_keys(path: Path) -> np.ndarray:
 
 def stored_matrix(path: Path, ndim: int) -> np.ndarray:
     """The file's vectors as a read-only ``(rows, ndim)`` half-float matrix, memory-mapped."""
-    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    raw = _mapped(path)
     rows, width = _matrix_shape(raw)
     if width != 2 * ndim:
         raise UnknownLayout(f"{path.name}: {width} bytes per vector, expected {2 * ndim}")
@@ -91,6 +91,13 @@ def agrees(graph: VectorIndex, matrix: np.ndarray, keys: np.ndarray, slots: np.n
         if row is None or not np.array_equal(np.asarray(row, np.float16), matrix[slots[i]]):
             return False
     return True
+
+
+def _mapped(path: Path) -> np.ndarray:
+    try:
+        return np.memmap(path, dtype=np.uint8, mode="r")
+    except (OSError, ValueError) as exc:  # missing, unreadable, or empty (nothing to map)
+        raise UnknownLayout(f"{path.name}: {exc}") from exc
 
 
 def _matrix_shape(raw: np.ndarray) -> tuple[int, int]:
