@@ -44,6 +44,10 @@ def run_import(server_url: str, key: str, *args: str) -> tuple[int, dict[str, An
     return done.returncode, json.loads(done.stdout)
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["name"]: f for f in report["files"]}
 
@@ -67,6 +71,9 @@ def test_interrupted_import_resumes_and_sends_each_file_once(
         first = subprocess.Popen(
             import_command(proxy_url, server.api_key, *args, "--concurrency", "4"),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+            # Ctrl-C as in a terminal, even when this suite was started in the background
+            # (a shell starts background jobs with SIGINT ignored, and children inherit that).
+            preexec_fn=_interruptible,
         )  # fmt: skip
         deadline = time.monotonic() + TIMEOUT_S
         while proxy.created < tree.accepted // 2 and first.poll() is None:
