@@ -48,7 +48,7 @@ RANK_NORMALIZATION = 1
 STATISTICS_SECONDS = 60.0
 # pgvector's upper limit for hnsw.ef_search.
 MAX_EF_SEARCH = 1_000
-_HNSW_OPTIONS = f"m={CONNECTIVITY}, ef_construction={EXPANSION_ADD}"
+_HNSW_OPTIONS = (f"m={CONNECTIVITY}", f"ef_construction={EXPANSION_ADD}")
 _INDEX_OPTIONS = sa.text("SELECT reloptions FROM pg_class WHERE relname = :name")
 _INDEX_LOCK = 0x6574_6168
 
@@ -180,14 +180,15 @@ class PostgresSearchBackend:
                 conn.exec_driver_sql(
                     f"CREATE INDEX IF NOT EXISTS {name} ON chunks "
                     f"USING hnsw ((embedding::vector({int(dimension)})) vector_cosine_ops) "
-                    f"WITH ({_HNSW_OPTIONS}) WHERE vector_dims(embedding) = {int(dimension)}"
+                    f"WITH ({', '.join(_HNSW_OPTIONS)}) "
+                    f"WHERE vector_dims(embedding) = {int(dimension)}"
                 )
                 options = conn.execute(_INDEX_OPTIONS, {"name": name}).scalar()
                 conn.commit()
             finally:
                 conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_INDEX_LOCK})")
                 conn.commit()
-        if sorted(options or ()) != sorted(_HNSW_OPTIONS.replace(" ", "").split(",")):
+        if sorted(options or ()) != sorted(_HNSW_OPTIONS):
             # Rebuilding takes minutes per million chunks: the administrator's call, not a
             # start-up's.
             log.warning(
@@ -196,7 +197,7 @@ class PostgresSearchBackend:
                 extra={
                     "index": name,
                     "options": options,
-                    "rebuild": f"ALTER INDEX {name} SET ({_HNSW_OPTIONS}); "
+                    "rebuild": f"ALTER INDEX {name} SET ({', '.join(_HNSW_OPTIONS)}); "
                     f"REINDEX INDEX CONCURRENTLY {name};",
                 },
             )

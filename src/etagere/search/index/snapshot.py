@@ -284,14 +284,12 @@ class Snapshot:
         self, library_id: UUID, graph: VectorIndex, keys: np.ndarray, slots: np.ndarray
     ) -> np.ndarray | None:
         try:
-            matrix = vector_file.stored_matrix(_vector_file(self.path, library_id), graph.ndim)
+            return vector_file.verified_matrix(
+                _vector_file(self.path, library_id), graph, keys, slots
+            )
         except vector_file.UnknownLayout as exc:
             log.warning("vector file read through usearch", extra={"why": str(exc)})
             return None
-        if not vector_file.agrees(graph, matrix, keys, slots):
-            log.warning("vector file read through usearch", extra={"why": "slots disagree"})
-            return None
-        return matrix
 
 
 def current_name(root: Path) -> str | None:
@@ -509,14 +507,11 @@ def _record_slots(table: DocumentKeys, library_id: UUID, graph: VectorIndex, fil
     seqs = table.seqs[rows]
     try:
         slots = vector_file.slots_of(vector_file.slot_keys(file), seqs)
-        matrix = vector_file.stored_matrix(file, graph.ndim)
+        vector_file.verified_matrix(file, graph, seqs, slots)
     except vector_file.UnknownLayout as exc:
         log.warning("vector slots not recorded", extra={"why": str(exc)})
         return
-    if vector_file.agrees(graph, matrix, seqs, slots):
-        table.slots[rows] = slots
-    else:
-        log.warning("vector slots not recorded", extra={"why": "slots disagree"})
+    table.slots[rows] = slots
 
 
 def _write_synced(path: Path, text: str) -> None:

@@ -81,6 +81,16 @@ def slots_of(slot_key: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return found.astype(np.uint32)
 
 
+def verified_matrix(
+    path: Path, graph: VectorIndex, keys: np.ndarray, slots: np.ndarray
+) -> np.ndarray:
+    """``stored_matrix``, once a sample of ``keys`` read at ``slots`` ``agrees`` with usearch."""
+    matrix = stored_matrix(path, graph.ndim)
+    if not agrees(graph, matrix, keys, slots):
+        raise UnknownLayout(f"{path.name}: its rows disagree with usearch's answers")
+    return matrix
+
+
 def agrees(graph: VectorIndex, matrix: np.ndarray, keys: np.ndarray, slots: np.ndarray) -> bool:
     """Whether usearch answers, for a sample of ``keys``, the rows ``slots`` name."""
     if len(keys) == 0:
