@@ -40,15 +40,13 @@ def term_tiers(terms: Iterable[str], statistics: TermStatistics, budget: int) ->
     term left, if any (so that a query whose rare terms match nothing in this index, such as
     another language's stems, still finds chunks without ranking every match). Third: the rest.
     """
-    distinct = list(dict.fromkeys(terms))
-    rare = [t for t in distinct if statistics.expected(t) is None]
-    listed = sorted(
-        (t for t in distinct if statistics.expected(t) is not None),
-        key=lambda t: (statistics.expected(t) or 0.0, t),
-    )
-    first, spent = list(rare), 0.0
-    while listed and spent + (statistics.expected(listed[0]) or 0.0) <= budget:
-        spent += statistics.expected(listed[0]) or 0.0
+    expected = {t: statistics.expected(t) for t in terms}  # distinct, in the query's order
+    first = [t for t, n in expected.items() if n is None]
+    counted = {t: n for t, n in expected.items() if n is not None}
+    listed = sorted(counted, key=lambda t: (counted[t], t))
+    spent = 0.0
+    while listed and spent + counted[listed[0]] <= budget:
+        spent += counted[listed[0]]
         first.append(listed.pop(0))
     tiers = [first] if first else []
     if listed:

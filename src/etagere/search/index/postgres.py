@@ -378,9 +378,8 @@ def tier_statement(documents: bool, excluding: bool) -> sa.TextClause:
 
 def _scored(row: sa.Row[Any, Any]) -> list[Scored]:
     """Hits from a row of two arrays (``_AS_ARRAYS``; NULLs when nothing matched)."""
-    seqs, scores = row
-    pairs = zip(seqs or (), scores or (), strict=True)
-    return [Scored(int(seq), float(score)) for seq, score in pairs]
+    seqs, scores = row  # bigint[] and float[]: psycopg gives ints and floats
+    return [Scored(seq, score) for seq, score in zip(seqs or (), scores or (), strict=True)]
 
 
 def _below(above: list[Scored], ranked: list[Scored]) -> list[Scored]:
