@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
+from query_timing import Timings, run_queries
 from search_data import (
     NOISE,
     Corpus,
@@ -51,15 +51,6 @@ from etagere.search.embedding import LocalOnnxEmbedder
 # Issue goals: hybrid p50 per size (ms), recall@10 against exact search at every size.
 TARGET_P50_MS = {100_000: 1.5, 1_000_000: 5.0}
 TARGET_RECALL = 0.97
-Latencies = npt.NDArray[np.float64]
-QueryFn = Callable[[str, np.ndarray], list[int]]
-
-
-@dataclass
-class Timings:
-    wall: Latencies
-    cpu: Latencies  # CPU time of the whole process, all threads: robust to other processes' load
-    found: list[list[int]]
 
 
 @dataclass
@@ -100,20 +91,6 @@ def timed_build(build: Callable[[], None]) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     gc.collect()
     return seconds, rss_mb() - before
-
-
-def run_queries(fn: QueryFn, queries: Queries, warmup: int) -> Timings:
-    """Each query once, in order, timed alone; ``warmup`` untimed queries first."""
-    for i in range(min(warmup, len(queries.texts))):
-        fn(queries.texts[i], queries.vectors[i])
-    wall, cpu, found = [], [], []
-    for text, vector in zip(queries.texts, queries.vectors, strict=True):
-        started, started_cpu = time.perf_counter_ns(), time.process_time_ns()
-        ids = fn(text, vector)
-        cpu.append((time.process_time_ns() - started_cpu) / 1e6)
-        wall.append((time.perf_counter_ns() - started) / 1e6)
-        found.append(ids)
-    return Timings(np.array(wall), np.array(cpu), found)
 
 
 def measure_etagere(corpus: Corpus, queries: Queries, truth: np.ndarray, warmup: int) -> list[Row]:

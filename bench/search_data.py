@@ -67,6 +67,9 @@ class Queries:
     embed_ms: npt.NDArray[np.float64]
     embed_cpu_ms: npt.NDArray[np.float64]
 
+    def first(self, n: int) -> Queries:
+        return Queries(self.texts[:n], self.vectors[:n], self.embed_ms[:n], self.embed_cpu_ms[:n])
+
 
 def scifact_passages() -> list[str]:
     """SciFact abstracts (title + text) cut into passages of at most 1,000 characters."""

@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:  # ``python bench/...`` puts bench/, not the root,
     sys.path.insert(0, str(ROOT))
 
 from quality import ndcg_at  # noqa: E402
+from query_timing import QueryFn, run_queries  # noqa: E402
 from search_data import (  # noqa: E402
     NOISE,
     Corpus,
@@ -74,7 +75,6 @@ TARGET_RECALL = 0.97
 QUALITY_HITS_PER_COPY = 12  # hits asked per copy of the corpus, for nDCG@10 over abstracts
 QUALITY_MAX_HITS = 150
 Ms = npt.NDArray[np.float64]
-QueryFn = Callable[[str, np.ndarray], list[int]]
 
 
 @dataclass
@@ -103,29 +103,19 @@ class Row:
 def timed(
     name: str, fn: QueryFn, queries: Queries, warmup: int, pg: Postgres | None = None
 ) -> tuple[Row, list[list[int]]]:
-    """Each query once, in order, timed alone (after ``warmup`` untimed ones)."""
-    for i in range(min(warmup, len(queries.texts))):
-        fn(queries.texts[i], queries.vectors[i])
-    wall, here, database, found = [], [], [], []
+    """Each query once, in order, timed alone (after ``warmup`` untimed ones); for PostgreSQL,
+    with its backend's CPU per query and the rest of its server's averaged over the row."""
+    run_queries(fn, queries.first(warmup), 0)
+    probe = pg.backend_cpu_ns if pg is not None else None
     server_before = pg.server_cpu_ns() if pg is not None else None
-    for text, vector in zip(queries.texts, queries.vectors, strict=True):
-        backend_before = pg.backend_cpu_ns() if pg is not None else None
-        started, started_cpu = time.perf_counter_ns(), time.process_time_ns()
-        found.append(fn(text, vector))
-        here.append((time.process_time_ns() - started_cpu) / 1e6)
-        wall.append((time.perf_counter_ns() - started) / 1e6)
-        backend_after = pg.backend_cpu_ns() if pg is not None else None
-        if backend_before is not None and backend_after is not None:
-            database.append((backend_after - backend_before) / 1e6)
-        else:
-            database.append(0.0)
-    others = 0.0
+    timings = run_queries(fn, queries, 0, probe)
     server_after = pg.server_cpu_ns() if pg is not None else None
+    database = timings.probed if timings.probed is not None else np.zeros(len(timings.wall))
+    others = 0.0
     if server_before is not None and server_after is not None:
         total = (server_after - server_before) / 1e6
-        others = max(0.0, total - sum(database)) / len(wall)
-    row = Row(name, np.array(wall), np.array(here), np.array(database), others)
-    return row, found
+        others = max(0.0, total - float(database.sum())) / len(timings.wall)
+    return Row(name, timings.wall, timings.cpu, database, others), timings.found
 
 
 def keyword_quality(
@@ -185,12 +175,7 @@ def measure_postgres(
         rows = [keyword]
         if args.every_match_queries:
             n = args.every_match_queries
-            few = Queries(
-                queries.texts[:n],
-                queries.vectors[:n],
-                queries.embed_ms[:n],
-                queries.embed_cpu_ms[:n],
-            )
+            few = queries.first(n)
             every, _ = timed(
                 f"PostgreSQL keyword, every match ({len(few.texts)})", pg.every_match, few, 2, pg
             )
