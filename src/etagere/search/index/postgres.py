@@ -49,6 +49,7 @@ STATISTICS_SECONDS = 60.0
 # pgvector's upper limit for hnsw.ef_search.
 MAX_EF_SEARCH = 1_000
 _HNSW_OPTIONS = (f"m={CONNECTIVITY}", f"ef_construction={EXPANSION_ADD}")
+_HNSW_WITH = ", ".join(_HNSW_OPTIONS)  # as CREATE INDEX ... WITH (...) and ALTER INDEX take them
 _INDEX_OPTIONS = sa.text("SELECT reloptions FROM pg_class WHERE relname = :name")
 _INDEX_LOCK = 0x6574_6168
 # What searches read (the HNSW index, the chunks table with its TOAST) and the server's buffers.
@@ -185,7 +186,7 @@ class PostgresSearchBackend:
                 conn.exec_driver_sql(
                     f"CREATE INDEX IF NOT EXISTS {name} ON chunks "
                     f"USING hnsw ((embedding::vector({int(dimension)})) vector_cosine_ops) "
-                    f"WITH ({', '.join(_HNSW_OPTIONS)}) "
+                    f"WITH ({_HNSW_WITH}) "
                     f"WHERE vector_dims(embedding) = {int(dimension)}"
                 )
                 options = conn.execute(_INDEX_OPTIONS, {"name": name}).scalar()
@@ -203,7 +204,7 @@ class PostgresSearchBackend:
                 extra={
                     "index": name,
                     "options": options,
-                    "rebuild": f"ALTER INDEX {name} SET ({', '.join(_HNSW_OPTIONS)}); "
+                    "rebuild": f"ALTER INDEX {name} SET ({_HNSW_WITH}); "
                     f"REINDEX INDEX CONCURRENTLY {name};",
                 },
             )
