@@ -307,7 +307,7 @@ def buffers_advice(index_bytes: int, table_bytes: int, buffers_bytes: int) -> st
     Searches read the HNSW graph and the rows they rank through PostgreSQL's buffers; what does
     not fit is read again from the operating system, search after search. At 1M chunks
     (bench/search_postgres) a hybrid search cost 17 to 21 ms of CPU with PostgreSQL's default
-    128 MB, and 12 ms with buffers holding the index and the table.
+    128 MB, and 12 to 13 ms with buffers holding the index and the table.
     """
     if index_bytes <= buffers_bytes:
         return None
