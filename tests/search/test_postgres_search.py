@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from etagere.core.chunks import EmbeddedChunk, Scope
+from etagere.core.errors import StoreUnavailable
 from etagere.search.index.keyword_tiers import TermStatistics, term_tiers, tsquery_text
 from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for
 from etagere.search.index.postgres import PostgresSearchBackend, buffers_advice
@@ -109,6 +110,47 @@ def test_the_search_width_follows_the_number_of_vectors(pg: Database) -> None:
         hits = backend.nearest(conn, scope, vector(3), 5)
         width = conn.exec_driver_sql("SELECT current_setting('hnsw.ef_search')").scalar()
     assert hits[0].seq and int(str(width)) == expansion_for(len(COMMON))
+
+
+def test_a_search_cut_off_from_the_server_is_reported_and_the_next_one_reconnects(
+    pg: Database,
+) -> None:
+    """Search statements run through psycopg directly: their errors still become the store's."""
+    scope, seq_of = store(pg, RARE)
+    backend = PostgresSearchBackend(pg, DIM)
+    with pytest.raises(StoreUnavailable), pg.read() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with pg.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(str(pid))})")
+            other.commit()
+        backend.keyword(conn, scope, "zebrafish", 5)
+    with pg.read() as conn:
+        hits = backend.keyword(conn, scope, "zebrafish", 5)
+        nearest = backend.nearest(conn, scope, vector(0), 1)
+    assert {h.seq for h in hits} == {seq_of[t] for t in RARE}
+    assert [h.seq for h in nearest] == [seq_of[RARE[0]]]
+
+
+@pytest.mark.parametrize("retriever", ["keyword", "nearest"])
+def test_a_search_that_cannot_take_its_lock_fails_as_the_store_unavailable(
+    pg: Database, retriever: str
+) -> None:
+    scope, _ = store(pg, RARE)
+    backend = PostgresSearchBackend(pg, DIM)
+    with pg.read() as conn:  # the table's statistics read (and cached) before the lock
+        backend.keyword(conn, scope, "zebrafish", 5)
+        backend.nearest(conn, scope, vector(0), 1)
+    with pg.engine.connect() as other:
+        other.exec_driver_sql("LOCK TABLE chunks IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(StoreUnavailable, match="lock"), pg.read() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+            if retriever == "keyword":
+                backend.keyword(conn, scope, "zebrafish", 5)
+            else:
+                backend.nearest(conn, scope, vector(0), 1)
+        other.rollback()
+    with pg.read() as conn:
+        assert backend.keyword(conn, scope, "zebrafish", 5)
 
 
 def test_the_vector_index_is_built_as_the_embedded_graphs_and_an_older_one_is_reported(
