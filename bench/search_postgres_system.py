@@ -275,11 +275,8 @@ class Postgres:
         assert self.backend is not None
         backend = self.backend
         with self.db.read() as conn:
-            rankings = [
-                backend.keyword(conn, self.scope, text, DEPTH),
-                backend.nearest(conn, self.scope, vector, DEPTH),
-            ]
-        return [s.seq - 1 for s in reciprocal_rank_fusion(rankings)[:TOP_K]]
+            rankings = backend.keyword_and_nearest(conn, self.scope, text, DEPTH, vector, DEPTH)
+        return [s.seq - 1 for s in reciprocal_rank_fusion(list(rankings))[:TOP_K]]
 
     def hybrid_exact(self, text: str, exact_ids: list[int]) -> list[int]:
         """The reference for hybrid recall: the same fusion over exact vector candidates."""

@@ -102,6 +102,36 @@ def test_tiers_keep_languages_conjunction_and_scope(pg: Database) -> None:
     assert stop_words == [] and elsewhere == [] and nothing == []
 
 
+def test_a_hybrid_search_asks_both_at_once_and_finds_what_each_finds_alone(
+    pg: Database,
+) -> None:
+    scope, _ = store(pg, [*COMMON[:60], *REPEATED, *RARE])
+    backend = PostgresSearchBackend(pg, DIM, keyword_budget=10)
+    with pg.read() as conn:
+        document = conn.exec_driver_sql("SELECT document_id FROM chunks LIMIT 1").scalar()
+    one_document = Scope(scope.library_ids, frozenset({uuid.UUID(str(document))}))
+    cases = [
+        (scope, "zebrafish proteins", 10, False),  # the first tier, then the next one
+        (scope, "zebrafish proteins", 3, False),  # the first tier alone
+        (scope, "zebrafish turnover", 10, True),
+        (scope, "the of and", 10, False),  # stop words only: vectors alone
+        (one_document, "zebrafish", 10, False),
+        (scope, "zebrafish", 0, False),
+    ]
+    for where, query, k, conjunction in cases:
+        with pg.read() as conn:
+            both = backend.keyword_and_nearest(
+                conn, where, query, k, vector(7), 12, conjunction=conjunction
+            )
+            width = conn.exec_driver_sql("SELECT current_setting('hnsw.ef_search')").scalar()
+        with pg.read() as conn:
+            keyword = backend.keyword(conn, where, query, k, conjunction=conjunction)
+            nearest = backend.nearest(conn, where, vector(7), 12)
+        assert both == (keyword, nearest), query
+        assert len(nearest) == 12 and int(str(width)) == max(expansion_for(84), 12)
+    assert [len(found) for found in both] == [0, 12]
+
+
 def test_the_search_width_follows_the_number_of_vectors(pg: Database) -> None:
     scope, _ = store(pg, COMMON)
     backend = PostgresSearchBackend(pg, DIM)

@@ -138,7 +138,7 @@ class _Run:
     def execute(self, retrieval: Retrieval, inherited: Filter | None) -> list[Scored]:
         combined = _and(inherited, retrieval.filter)
         if isinstance(retrieval, FusionQuery):
-            rankings = [self.execute(child, combined) for child in retrieval.retrievers]
+            rankings = self._rank_children(retrieval.retrievers, combined)
             if retrieval.method == "convex":
                 return convex_fusion(rankings)
             return reciprocal_rank_fusion(
@@ -157,6 +157,29 @@ class _Run:
                 conjunction=retrieval.conjunction,
             )
         return backend.nearest(self.conn, scope, self._vector(retrieval), retrieval.top_k)
+
+    def _rank_children(
+        self, children: Sequence[KeywordQuery | VectorQuery], where: Filter | None
+    ) -> list[list[Scored]]:
+        """Each child's ranking. A keyword and a vector retriever over the same scope (the
+        default hybrid search) are asked of the backend at once."""
+        pair = _keyword_and_vector(children)
+        if pair is None:
+            return [self.execute(child, where) for child in children]
+        keyword, vector = pair
+        scope = self._scope(where)
+        if scope.document_ids is not None and not scope.document_ids:
+            return [[], []]
+        found = self.service.backend.keyword_and_nearest(
+            self.conn,
+            scope,
+            keyword.query,
+            keyword.top_k,
+            self._vector(vector),
+            vector.top_k,
+            conjunction=keyword.conjunction,
+        )
+        return list(found) if children[0] is keyword else list(reversed(found))
 
     def _scope(self, where: Filter | None) -> Scope:
         if where is None:
@@ -180,6 +203,20 @@ class _Run:
         if text not in self._embeddings:
             self._embeddings[text] = embedder.embed_query(text)
         return self._embeddings[text]
+
+
+def _keyword_and_vector(
+    children: Sequence[KeywordQuery | VectorQuery],
+) -> tuple[KeywordQuery, VectorQuery] | None:
+    """The two children of a hybrid search, when they share their parent's scope."""
+    if len(children) != 2 or any(child.filter is not None for child in children):
+        return None
+    first, second = children
+    if isinstance(first, KeywordQuery) and isinstance(second, VectorQuery):
+        return first, second
+    if isinstance(first, VectorQuery) and isinstance(second, KeywordQuery):
+        return second, first
+    return None
 
 
 def _uses_vectors(retrieval: Retrieval) -> bool:

@@ -49,3 +49,18 @@ class SearchBackend(Protocol):
     def nearest(self, conn: Connection, scope: Scope, vector: FloatVector, k: int) -> list[Scored]:
         """Best ``k`` chunks by cosine similarity to ``vector``."""
         ...
+
+    def keyword_and_nearest(
+        self,
+        conn: Connection,
+        scope: Scope,
+        query: str,
+        keyword_k: int,
+        vector: FloatVector,
+        vector_k: int,
+        *,
+        conjunction: bool = False,
+    ) -> tuple[list[Scored], list[Scored]]:
+        """``keyword`` and ``nearest`` over one scope, as a hybrid search asks for both: a
+        backend that talks to a server answers them in fewer round trips."""
+        ...

@@ -126,6 +126,24 @@ class EmbeddedSearchBackend:
         self._catch_up(conn)
         return self.index.nearest(scope, vector, k)
 
+    def keyword_and_nearest(
+        self,
+        conn: Connection,
+        scope: Scope,
+        query: str,
+        keyword_k: int,
+        vector: FloatVector,
+        vector_k: int,
+        *,
+        conjunction: bool = False,
+    ) -> tuple[list[Scored], list[Scored]]:
+        """Both in process: nothing to save by asking at once."""
+        self._catch_up(conn)
+        return (
+            self.index.keyword(scope, query, keyword_k, conjunction=conjunction),
+            self.index.nearest(scope, vector, vector_k),
+        )
+
     def ready(self) -> bool:
         """Whether searches are answered now (readiness probes report it)."""
         return self._ready.is_set()

@@ -67,11 +67,14 @@ _ANALYSE = (
     "unnest(tsvector_to_array(to_tsvector(l.config::regconfig, %(query)s))) AS w(lexeme) "
     "GROUP BY l.language"
 )
-# pgvector's search width and iterative scans, for this transaction (SET LOCAL, prepared).
-_SEARCH_WIDTH = (
-    "SELECT set_config('hnsw.ef_search', %(width)s, true),"
+# pgvector's search width and iterative scans, for this transaction (as SET LOCAL).
+_SETTINGS = (
+    "set_config('hnsw.ef_search', %(width)s, true),"
     " set_config('hnsw.iterative_scan', 'relaxed_order', true)"
 )
+_SEARCH_WIDTH = f"SELECT {_SETTINGS}"
+# Both at once, for a hybrid search: the settings come back as one more row, of no language.
+_ANALYSE_AND_WIDTH = f"{_ANALYSE} UNION ALL SELECT NULL, ARRAY[{_SETTINGS}]"
 # A chunk is ranked with the stems of its language (NULL or unknown: English, as its tsvector).
 _RANK_QUERY = (
     "CASE language "
@@ -263,31 +266,92 @@ class PostgresSearchBackend:
         stems = _analyse(conn, query)
         if not stems or k <= 0:
             return []
-        ranking = _ranking_params(stems)
-        if conjunction:
-            # Each language's stems AND-ed: selective already, one tier.
-            tiers = [" | ".join(f"({tsquery_text(t, '&')})" for t in stems.values())]
-        else:
-            every = [t for terms in stems.values() for t in terms]
-            groups = [every]
-            if self.keyword_budget is not None:
-                groups = term_tiers(every, self.statistics.terms(conn), self.keyword_budget)
-            tiers = [tsquery_text(group) for group in groups]
-        found: list[Scored] = []
-        for n, tier in enumerate(tiers):
-            excluded = " | ".join(tiers[:n]) or None
-            found += _below(found, _rank_tier(conn, scope, tier, excluded, ranking, k - len(found)))
-            if len(found) >= k:
-                break
-        return found
+        tiers = self._tiers(conn, stems, conjunction)
+        return _ranked(conn, scope, tiers, _ranking_params(stems), k)
 
     def nearest(self, conn: Connection, scope: Scope, vector: FloatVector, k: int) -> list[Scored]:
+        _rows(conn, _SEARCH_WIDTH, {"width": self._width(conn, vector, k)})
+        return _nearest(conn, scope, vector, k)
+
+    def keyword_and_nearest(
+        self,
+        conn: Connection,
+        scope: Scope,
+        query: str,
+        keyword_k: int,
+        vector: FloatVector,
+        vector_k: int,
+        *,
+        conjunction: bool = False,
+    ) -> tuple[list[Scored], list[Scored]]:
+        """``keyword`` and ``nearest`` in two statements instead of four: the query's stems
+        with the search width, then the first keyword tier with the vector search."""
+        settings = {"width": self._width(conn, vector, vector_k)}
+        stems = _analyse(conn, query, settings)
+        if not stems or keyword_k <= 0:
+            return [], _nearest(conn, scope, vector, vector_k)
+        tiers = self._tiers(conn, stems, conjunction)
+        ranking = _ranking_params(stems)
         dim = int(vector.shape[0])
-        width = min(max(expansion_for(int(self.statistics.vectors(conn, dim))), k), MAX_EF_SEARCH)
-        _rows(conn, _SEARCH_WIDTH, {"width": str(width)})
-        statement = _nearest_statement(dim, scope.document_ids is not None)
-        params = _params(scope, vector=vector_literal(vector), k=k)
-        return _scored(_rows(conn, statement, params)[0])
+        statement = _tier_and_nearest_statement(dim, scope.document_ids is not None)
+        params = _params(
+            scope,
+            candidates=tiers[0],
+            k=keyword_k,
+            vector=vector_literal(vector),
+            vector_k=vector_k,
+            **ranking,
+        )
+        row = _rows(conn, statement, params)[0]
+        first, nearest = _scored(row[:2]), _scored(row[2:])
+        return _ranked(conn, scope, tiers, ranking, keyword_k, first), nearest
+
+    def _tiers(self, conn: Connection, stems: dict[str, list[str]], conjunction: bool) -> list[str]:
+        """The tsqueries of the tiers a keyword query's matches are ranked in."""
+        if conjunction:
+            # Each language's stems AND-ed: selective already, one tier.
+            return [" | ".join(f"({tsquery_text(t, '&')})" for t in stems.values())]
+        every = [t for terms in stems.values() for t in terms]
+        groups = [every]
+        if self.keyword_budget is not None:
+            groups = term_tiers(every, self.statistics.terms(conn), self.keyword_budget)
+        return [tsquery_text(group) for group in groups]
+
+    def _width(self, conn: Connection, vector: FloatVector, k: int) -> str:
+        """pgvector's ``hnsw.ef_search`` for this search, as ``set_config`` takes it."""
+        vectors = self.statistics.vectors(conn, int(vector.shape[0]))
+        return str(min(max(expansion_for(int(vectors)), k), MAX_EF_SEARCH))
+
+
+def _ranked(
+    conn: Connection,
+    scope: Scope,
+    tiers: list[str],
+    ranking: dict[str, str],
+    k: int,
+    first: list[Scored] | None = None,
+) -> list[Scored]:
+    """Best ``k`` matches, tier after tier until ``k`` are found (``first``: the first tier's
+    hits, when they were ranked already)."""
+    found: list[Scored] = []
+    for n, tier in enumerate(tiers):
+        if n == 0 and first is not None:
+            ranked = first
+        else:
+            ranked = _rank_tier(
+                conn, scope, tier, " | ".join(tiers[:n]) or None, ranking, k - len(found)
+            )
+        found += _below(found, ranked)
+        if len(found) >= k:
+            break
+    return found
+
+
+def _nearest(conn: Connection, scope: Scope, vector: FloatVector, k: int) -> list[Scored]:
+    """The vector search, its width set already in this transaction."""
+    statement = _nearest_statement(int(vector.shape[0]), scope.document_ids is not None)
+    params = _params(scope, vector=vector_literal(vector), vector_k=k)
+    return _scored(_rows(conn, statement, params)[0])
 
 
 @functools.cache
@@ -300,9 +364,17 @@ def _nearest_statement(dim: int, documents: bool) -> str:
             SELECT seq, 1 - ({distance}) AS score FROM chunks
             WHERE vector_dims(embedding) = {dim} AND library_id = ANY(%(libraries)s)
                 {_DOCUMENTS if documents else ""}
-            ORDER BY {distance} LIMIT %(k)s
+            ORDER BY {distance} LIMIT %(vector_k)s
         ) AS nearest
     """
+
+
+@functools.cache
+def _tier_and_nearest_statement(dim: int, documents: bool) -> str:
+    """A keyword tier and the vector search side by side: one row of four arrays (each side
+    an aggregate of one row, so the join runs each once)."""
+    tier = tier_statement(documents, excluding=False)
+    return f"SELECT * FROM ({tier}) AS tier, ({_nearest_statement(dim, documents)}) AS nearest"
 
 
 def buffers_advice(index_bytes: int, table_bytes: int, buffers_bytes: int) -> str | None:
@@ -333,10 +405,16 @@ def _estimated_rows(conn: Connection, relation: str) -> float:
     return float(value) if value is not None else -1.0
 
 
-def _analyse(conn: Connection, query: str) -> dict[str, list[str]]:
-    """The query's distinct stems per language (languages where all are stop words left out)."""
-    rows = _rows(conn, _ANALYSE, {"query": query})
-    return {str(language): [str(t) for t in lexemes] for language, lexemes in rows}
+def _analyse(
+    conn: Connection, query: str, settings: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """The query's distinct stems per language (languages where all are stop words left out);
+    with ``settings``, pgvector's search width is set in the same statement."""
+    if settings is None:
+        rows = _rows(conn, _ANALYSE, {"query": query})
+    else:
+        rows = _rows(conn, _ANALYSE_AND_WIDTH, {"query": query, **settings})
+    return {str(lang): [str(t) for t in lexemes] for lang, lexemes in rows if lang is not None}
 
 
 def _ranking_params(stems: dict[str, list[str]]) -> dict[str, str]:
