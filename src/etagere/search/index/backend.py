@@ -1,4 +1,4 @@
-"""The search backend interface: store a document's chunks, then query them two ways.
+"""The search backend interface: store a document's chunks, then query them two ways, or both.
 
 Two implementations: ``EmbeddedSearchBackend`` (SQLite: chunks in the database, indexes in
 process memory caught up from it) and ``PostgresSearchBackend`` (pgvector HNSW and full-text
