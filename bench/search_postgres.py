@@ -67,6 +67,7 @@ from search_systems import DEPTH, TOP_K, Etagere  # noqa: E402
 from tests.support import postgres  # noqa: E402
 
 from etagere.search.embedding import LocalOnnxEmbedder  # noqa: E402
+from etagere.search.index.keyword_tiers import BUDGET_FLOOR, BUDGET_SHARE, tier_budget  # noqa: E402
 from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for  # noqa: E402
 from etagere.search.index.postgres import KEYWORD_BUDGET  # noqa: E402
 
@@ -278,7 +279,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="SciFact claims to time")
     parser.add_argument("--warmup", type=int, default=20, help="untimed queries per row")
     parser.add_argument("--database-url", help="a PostgreSQL server's URL (default: a private one)")
-    parser.add_argument("--budget", type=int, default=KEYWORD_BUDGET, help="keyword tier budget")
+    parser.add_argument(
+        "--budget", type=int, default=KEYWORD_BUDGET, help="keyword tier budget, at most"
+    )
     parser.add_argument(
         "--every-match-queries",
         type=int,
@@ -294,7 +297,7 @@ def main() -> None:
         "--other-budgets",
         type=lambda text: [int(b) for b in text.split(",") if b],
         default=[],
-        help="extra keyword rows with these tier budgets (a sweep: latency and nDCG@10)",
+        help="extra keyword rows with these fixed tier budgets (a sweep: latency and nDCG@10)",
     )
     parser.add_argument(
         "--shared-buffers",
@@ -313,7 +316,7 @@ def main() -> None:
     print(
         f"bench/search_postgres: sizes {', '.join(f'{s:,}' for s in sizes)}; {args.queries} "
         f"claims, {args.warmup} warm-up; top {TOP_K}, hybrid depth {DEPTH}; keyword tier "
-        f"budget {args.budget:,} chunks"
+        f"budget {BUDGET_SHARE:.0%} of the chunks, {BUDGET_FLOOR} to {args.budget:,}"
     )
     print(
         f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -351,7 +354,8 @@ def main() -> None:
             for size in sizes:
                 print(
                     f"\n{size:,} chunks: HNSW search width {expansion_for(size)} "
-                    f"(embedded and PostgreSQL)",
+                    f"(embedded and PostgreSQL); PostgreSQL's keyword tier budget "
+                    f"{tier_budget(size, args.budget):,} chunks",
                     flush=True,
                 )
                 corpus = Corpus(passages, clustered_vectors(centres, size))

@@ -260,7 +260,9 @@ class Postgres:
     def with_budget(self, budget: int) -> Callable[[str, np.ndarray, int], list[int]]:
         """Keyword search with another tier budget (for a sweep)."""
         assert self.backend is not None
-        other = PostgresSearchBackend(self.db, self.backend.dimension, keyword_budget=budget)
+        other = PostgresSearchBackend(
+            self.db, self.backend.dimension, keyword_budget=budget, keyword_share=None
+        )
 
         def keyword(text: str, vector: np.ndarray, k: int = TOP_K) -> list[int]:
             return self._search(lambda conn, _: other.keyword(conn, self.scope, text, k))

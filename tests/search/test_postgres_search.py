@@ -11,7 +11,12 @@ import sqlalchemy as sa
 
 from etagere.core.chunks import EmbeddedChunk, Scope
 from etagere.core.errors import StoreUnavailable
-from etagere.search.index.keyword_tiers import TermStatistics, term_tiers, tsquery_text
+from etagere.search.index.keyword_tiers import (
+    TermStatistics,
+    term_tiers,
+    tier_budget,
+    tsquery_text,
+)
 from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for
 from etagere.search.index.postgres import PostgresSearchBackend, buffers_advice
 from etagere.storage.metadata import Database
@@ -77,8 +82,10 @@ def test_the_rare_term_bounds_which_matches_are_ranked(pg: Database) -> None:
         filled = bounded.keyword(conn, scope, "zebrafish proteins", 10)
         alone = bounded.keyword(conn, scope, "zebrafish", 10)
         alone_all = every.keyword(conn, scope, "zebrafish", 10)
+        # The default budget on 400 chunks is its floor, 100: the common term waits as well.
+        default = PostgresSearchBackend(pg, DIM).keyword(conn, scope, "zebrafish proteins", 4)
     # Only the chunks naming the rare term were ranked, with the whole query.
-    assert {h.seq for h in top} == rare
+    assert {h.seq for h in top} == rare and default == top
     # Ranking every match puts the short chunks of the common word alone first instead.
     assert {h.seq for h in ranked_all} <= {seq_of[t] for t in REPEATED}
     # Asked for more than the rare term matches, the next tier fills k, ranked below.
@@ -222,6 +229,14 @@ def test_an_index_larger_than_the_buffers_is_reported_with_the_size_to_set() -> 
     advice = buffers_advice(2_000 * mb, 3_700 * mb, 128 * mb)
     assert advice is not None
     assert "(128 MB)" in advice and "(2,000 MB)" in advice and "at least 5,700 MB" in advice
+
+
+def test_the_first_tier_budget_is_a_share_of_the_table_within_bounds() -> None:
+    assert tier_budget(10_000, 1_000) == 200
+    assert tier_budget(30_000, 1_000) == 600
+    assert tier_budget(100_000, 1_000) == tier_budget(10**6, 1_000) == 1_000
+    assert tier_budget(400, 1_000) == tier_budget(0, 1_000) == 100
+    assert tier_budget(10_000, 50) == 50
 
 
 def test_term_tiers_split_by_expected_matches() -> None:

@@ -29,7 +29,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from etagere.core.chunks import EmbeddedChunk, FloatVector, Scope, Scored
-from etagere.search.index.keyword_tiers import TermStatistics, term_tiers, tsquery_text
+from etagere.search.index.keyword_tiers import (
+    BUDGET_SHARE,
+    TermStatistics,
+    term_tiers,
+    tier_budget,
+    tsquery_text,
+)
 from etagere.search.index.memory import CONNECTIVITY, EXPANSION_ADD, expansion_for
 from etagere.search.language import DEFAULT_LANGUAGE, REGCONFIG
 from etagere.storage.metadata import Database
@@ -37,7 +43,8 @@ from etagere.storage.metadata import chunks as chunk_store
 
 log = logging.getLogger("etagere.search")
 
-# Chunks the first tier of a keyword query may be expected to match (bench/search_postgres).
+# Chunks the first tier of a keyword query may be expected to match, at most; a smaller table
+# gets a share of its rows (keyword_tiers.tier_budget; bench/search_postgres).
 KEYWORD_BUDGET = 1_000
 # ts_rank's normalization 1: divided by 1 + log(length). On SciFact's 300 test claims at 100k
 # chunks (bench/search_postgres, with tiers) nDCG@10 was 0.62 against 0.61 without it and 0.56
@@ -166,8 +173,10 @@ class _Statistics:
 class PostgresSearchBackend:
     """``SearchBackend`` on PostgreSQL with the ``vector`` extension.
 
-    ``keyword_budget``: chunks a keyword query's first tier of terms may be expected to match
-    (None: rank every match, as before tiers existed; for comparisons).
+    ``keyword_budget``: chunks a keyword query's first tier of terms may be expected to match,
+    at most; ``keyword_share`` of the table below that (``tier_budget``). For comparisons:
+    ``keyword_share`` None keeps the budget whatever the table's size, and ``keyword_budget``
+    None ranks every match, as before tiers existed.
     """
 
     def __init__(
@@ -176,11 +185,13 @@ class PostgresSearchBackend:
         dimension: int,
         *,
         keyword_budget: int | None = KEYWORD_BUDGET,
+        keyword_share: float | None = BUDGET_SHARE,
         statistics_seconds: float = STATISTICS_SECONDS,
     ) -> None:
         self.db = db
         self.dimension = dimension
         self.keyword_budget = keyword_budget
+        self.keyword_share = keyword_share
         self.statistics = _Statistics(statistics_seconds)
         self.ensure_vector_index(dimension)
 
@@ -314,7 +325,11 @@ class PostgresSearchBackend:
         every = [t for terms in stems.values() for t in terms]
         groups = [every]
         if self.keyword_budget is not None:
-            groups = term_tiers(every, self.statistics.terms(conn), self.keyword_budget)
+            statistics = self.statistics.terms(conn)
+            budget = self.keyword_budget
+            if self.keyword_share is not None:
+                budget = tier_budget(statistics.rows, budget, self.keyword_share)
+            groups = term_tiers(every, statistics, budget)
         return [tsquery_text(group) for group in groups]
 
     def _width(self, conn: Connection, vector: FloatVector, k: int) -> str:
