@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from etagere.core.errors import Conflict
 from etagere.domain.identity import IdentityService
@@ -31,3 +32,40 @@ def test_search_refuses_vectors_of_another_model(
     with db.write() as conn:
         chunk_store.set_library_model(conn, library.id, embedder.model_name, embedder.dimension)
     assert search.search(caller, [library.id], VectorQuery(query="anything")) == []
+
+
+def test_a_search_over_every_library_checks_their_models_in_one_query(
+    db: Database, library_service: LibraryService, search_backend: SearchBackend
+) -> None:
+    embedder = LocalOnnxEmbedder()
+    identity = IdentityService(db)
+    assert identity.bootstrap("etg_many") is not None
+    caller = identity.authenticate("etg_many")
+    search = SearchService(db, search_backend, embedder)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def statements_of_a_search() -> int:
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            search.search(caller, None, VectorQuery(query="anything"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    for n in range(3):
+        library = library_service.create(caller, f"library {n}").library
+        with db.write() as conn:
+            chunk_store.set_library_model(conn, library.id, embedder.model_name, 384)
+    statements_of_a_search()  # the first also loads what later searches reuse
+    few = statements_of_a_search()
+    for n in range(3, 15):
+        library_service.create(caller, f"library {n}")
+    assert statements_of_a_search() == few, statements
+    with db.write() as conn:
+        chunk_store.set_library_model(conn, library.id, "some-other-model", 1024)
+    with pytest.raises(Conflict, match=str(library.id)):
+        search.search(caller, None, VectorQuery(query="anything"))

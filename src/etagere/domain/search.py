@@ -115,8 +115,9 @@ class SearchService:
 
     def _check_models(self, conn: Connection, library_ids: Sequence[UUID]) -> None:
         model = self.embedder.model_name
+        models = chunk_store.library_models(conn, library_ids)
         for library_id in library_ids:
-            recorded = chunk_store.library_model(conn, library_id)
+            recorded = models.get(library_id)
             if recorded is not None and recorded[0] != model:
                 stale = chunk_store.chunks_of_other_models(conn, library_id, model)
                 raise Conflict(

@@ -201,15 +201,26 @@ def cache_vectors(conn: Connection, model: str, vectors: dict[str, FloatVector])
         conn.execute(embedding_cache.insert(), rows)
 
 
-_LIBRARY_MODEL = sa.select(library_indexes.c.embedding_model, library_indexes.c.dimension).where(
-    library_indexes.c.library_id
-    == sa.bindparam("library_id", type_=library_indexes.c.library_id.type)
+_LIBRARY_MODELS = sa.select(
+    library_indexes.c.library_id, library_indexes.c.embedding_model, library_indexes.c.dimension
+).where(
+    library_indexes.c.library_id.in_(
+        sa.bindparam("library_ids", expanding=True, type_=library_indexes.c.library_id.type)
+    )
 )
 
 
+def library_models(conn: Connection, library_ids: Sequence[UUID]) -> dict[UUID, tuple[str, int]]:
+    """The embedding model and dimension recorded for each library that has one, in one query
+    (a search over every readable library checks them all)."""
+    if not library_ids:
+        return {}
+    rows = conn.execute(_LIBRARY_MODELS, {"library_ids": list(library_ids)})
+    return {row.library_id: (row.embedding_model, int(row.dimension)) for row in rows}
+
+
 def library_model(conn: Connection, library_id: UUID) -> tuple[str, int] | None:
-    row = conn.execute(_LIBRARY_MODEL, {"library_id": library_id}).first()
-    return (row.embedding_model, int(row.dimension)) if row else None
+    return library_models(conn, [library_id]).get(library_id)
 
 
 def set_library_model(conn: Connection, library_id: UUID, model: str, dimension: int) -> None:
