@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from mistralai.client import Mistral
 
+from etagere.core.model import Caller
+from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.runtime import build_search_backend
 from etagere.search.embedding import LocalOnnxEmbedder
@@ -155,6 +157,14 @@ def start_server(store: StoreLocation) -> Iterator[ServerFactory]:
 def search_backend(db: Database, tmp_path: Path) -> SearchBackend:
     """The search backend the server would use on this store (in-process or PostgreSQL)."""
     return build_search_backend(db, LocalOnnxEmbedder(), Settings(data_dir=tmp_path))
+
+
+@pytest.fixture
+def caller(db: Database) -> Caller:
+    """The store's bootstrap administrator, authenticated as a request would be."""
+    identity = IdentityService(db)
+    assert identity.bootstrap("etg_caller") is not None
+    return identity.authenticate("etg_caller")
 
 
 @pytest.fixture

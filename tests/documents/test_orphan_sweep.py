@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from etagere.core.model import Caller
 from etagere.domain.documents import DocumentService
-from etagere.domain.identity import IdentityService
 from etagere.domain.libraries import LibraryService
 from etagere.domain.signing import UrlSigner
 from etagere.search.index.backend import SearchBackend
@@ -20,12 +20,12 @@ def write_blob(blobs: LocalBlobStore, data: bytes) -> str:
 
 
 def test_unreferenced_and_abandoned_files_go_referenced_stay(
-    db: Database, tmp_path: Path, library_service: LibraryService, search_backend: SearchBackend
+    db: Database,
+    tmp_path: Path,
+    caller: Caller,
+    library_service: LibraryService,
+    search_backend: SearchBackend,
 ) -> None:
-    identity = IdentityService(db)
-    boot = identity.bootstrap("etg_sweep")
-    assert boot is not None
-    caller = identity.authenticate("etg_sweep")
     blobs = LocalBlobStore(tmp_path / "blobs")
     documents = DocumentService(db, blobs, UrlSigner(b"k"), search_backend)
     library = library_service.create(caller, "lib").library

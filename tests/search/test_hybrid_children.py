@@ -9,7 +9,7 @@ import numpy as np
 
 from etagere.core.chunks import EmbeddedChunk
 from etagere.core.filters import parse_filter
-from etagere.domain.identity import IdentityService
+from etagere.core.model import Caller
 from etagere.domain.libraries import LibraryService
 from etagere.domain.search import FusionQuery, KeywordQuery, SearchService, VectorQuery
 from etagere.search.embedding import LocalOnnxEmbedder
@@ -30,12 +30,12 @@ TEXTS = [
 
 
 def test_each_child_of_a_hybrid_search_keeps_its_ranking_weight_and_filter(
-    db: Database, library_service: LibraryService, search_backend: SearchBackend
+    db: Database,
+    caller: Caller,
+    library_service: LibraryService,
+    search_backend: SearchBackend,
 ) -> None:
     embedder = LocalOnnxEmbedder()
-    identity = IdentityService(db)
-    assert identity.bootstrap("etg_children") is not None
-    caller = identity.authenticate("etg_children")
     library = library_service.create(caller, "coast").library
     _, document = add_document(db, library.id)
     _, other = add_document(db, library.id)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from etagere.core.errors import Conflict
-from etagere.domain.identity import IdentityService
+from etagere.core.model import Caller
 from etagere.domain.libraries import LibraryService
 from etagere.domain.search import KeywordQuery, SearchService, VectorQuery
 from etagere.search.embedding import LocalOnnxEmbedder
@@ -16,12 +16,12 @@ from etagere.storage.metadata import chunks as chunk_store
 
 
 def test_search_refuses_vectors_of_another_model(
-    db: Database, library_service: LibraryService, search_backend: SearchBackend
+    db: Database,
+    caller: Caller,
+    library_service: LibraryService,
+    search_backend: SearchBackend,
 ) -> None:
     embedder = LocalOnnxEmbedder()
-    identity = IdentityService(db)
-    assert identity.bootstrap("etg_models") is not None
-    caller = identity.authenticate("etg_models")
     library = library_service.create(caller, "old vectors").library
     with db.write() as conn:
         chunk_store.set_library_model(conn, library.id, "some-other-model", 1024)
@@ -35,12 +35,12 @@ def test_search_refuses_vectors_of_another_model(
 
 
 def test_a_search_over_every_library_checks_their_models_in_one_query(
-    db: Database, library_service: LibraryService, search_backend: SearchBackend
+    db: Database,
+    caller: Caller,
+    library_service: LibraryService,
+    search_backend: SearchBackend,
 ) -> None:
     embedder = LocalOnnxEmbedder()
-    identity = IdentityService(db)
-    assert identity.bootstrap("etg_many") is not None
-    caller = identity.authenticate("etg_many")
     search = SearchService(db, search_backend, embedder)
     statements: list[str] = []
 
