@@ -18,6 +18,11 @@ class Scope:
     library_ids: tuple[UUID, ...]
     document_ids: frozenset[UUID] | None = None
 
+    @property
+    def empty(self) -> bool:
+        """Whether a filter kept no document, so nothing can match."""
+        return self.document_ids is not None and not self.document_ids
+
 
 @dataclass(frozen=True)
 class Scored:

@@ -146,7 +146,7 @@ class _Run:
                 rankings, weights=retrieval.weights, rank_constant=retrieval.rank_constant
             )
         scope = self._scope(combined)
-        if scope.document_ids is not None and not scope.document_ids:
+        if scope.empty:
             return []
         backend = self.service.backend
         if isinstance(retrieval, KeywordQuery):
@@ -169,7 +169,7 @@ class _Run:
             return [self.execute(child, where) for child in children]
         keyword, vector = pair
         scope = self._scope(where)
-        if scope.document_ids is not None and not scope.document_ids:
+        if scope.empty:
             return [[], []]
         found = self.service.backend.keyword_and_nearest(
             self.conn,
